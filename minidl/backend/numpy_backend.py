@@ -1,0 +1,24 @@
+"""The CPU backend: NumPy."""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+
+from minidl.backend.base import Backend
+
+
+class NumpyBackend(Backend):
+    """Arrays are ``numpy.ndarray`` in host memory."""
+
+    name = "numpy"
+    xp = np
+    array_type = np.ndarray
+
+    def is_array(self, obj):
+        # NumPy scalars (np.float32(1.0)) come out of reductions; they live on the host too.
+        return isinstance(obj, (np.ndarray, np.generic))
+
+    def device_name(self) -> str:
+        return platform.processor() or platform.machine() or "cpu"

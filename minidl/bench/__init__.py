@@ -1,0 +1,1 @@
+"""The backend benchmark suite (run by `minidl bench`)."""

@@ -1,0 +1,1 @@
+"""Functional API: differentiable activations, layers and losses (imported as F)."""

@@ -1,0 +1,1 @@
+"""Classification metrics: accuracy, precision, recall, F1, confusion matrix."""

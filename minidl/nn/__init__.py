@@ -1,0 +1,1 @@
+"""Neural-network modules: Module, Parameter, Sequential, layers, losses, init."""

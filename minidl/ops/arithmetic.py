@@ -1,0 +1,130 @@
+"""Arithmetic: + - * / ** neg and matrix product, with broadcasting.
+
+For a broadcasting op the gradient of each input is summed back to that input's shape
+(``unbroadcast``): an input copied along an axis receives the sum of the copies' gradients.
+"""
+
+from __future__ import annotations
+
+from minidl.autograd import Function, unbroadcast
+from minidl.backend import backend_of
+
+
+class Add(Function):
+    """z = a + b.   ∂z/∂a = 1, ∂z/∂b = 1."""
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a + b
+
+    def backward(self, grad_output):
+        return unbroadcast(grad_output, self.a_shape), unbroadcast(grad_output, self.b_shape)
+
+
+class Sub(Function):
+    """z = a − b.   ∂z/∂a = 1, ∂z/∂b = −1."""
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a - b
+
+    def backward(self, grad_output):
+        grad_b = -unbroadcast(grad_output, self.b_shape) if self.needs_input_grad[1] else None
+        return unbroadcast(grad_output, self.a_shape), grad_b
+
+
+class Mul(Function):
+    """z = a·b (elementwise).   ∂z/∂a = b, ∂z/∂b = a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad_output):
+        grad_a = unbroadcast(grad_output * self.b, self.a.shape) if self.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad_output * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    """z = a / b.   ∂z/∂a = 1/b, ∂z/∂b = −a/b²."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad_output):
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = unbroadcast(grad_output / self.b, self.a.shape)
+        if self.needs_input_grad[1]:
+            grad_b = unbroadcast(-grad_output * self.a / (self.b * self.b), self.b.shape)
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """z = −x.   ∂z/∂x = −1."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_output):
+        return -grad_output
+
+
+class Pow(Function):
+    """z = aᵇ.   ∂z/∂a = b·aᵇ⁻¹,  ∂z/∂b = aᵇ·ln a  (only asked for when b needs a gradient)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.output = a**b
+        return self.output
+
+    def backward(self, grad_output):
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = unbroadcast(grad_output * self.b * self.a ** (self.b - 1), self.a.shape)
+        if self.needs_input_grad[1]:
+            xp = backend_of(self.a).xp
+            grad_b = unbroadcast(grad_output * self.output * xp.log(self.a), self.b.shape)
+        return grad_a, grad_b
+
+
+class MatMul(Function):
+    """Z = A @ B (batched over leading axes, like ``numpy.matmul``).
+
+    ∂L/∂A = ∂L/∂Z @ Bᵀ,   ∂L/∂B = Aᵀ @ ∂L/∂Z  (summed over broadcast batch axes).
+    A 1-D operand is treated as a row (for A) or a column (for B) and the added axis
+    removed again, as NumPy does.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                f"matmul needs operands with at least 1 dimension, got shapes {a.shape} and {b.shape}"
+            )
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul shapes do not fit: {a.shape} @ {b.shape}; the last axis of the left "
+                f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} "
+                f"axis of the right ({b.shape[-2 if b.ndim > 1 else 0]})"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad_output):
+        a, b = self.a, self.b
+        # Lift 1-D operands to matrices so one rule covers every case.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        grad2 = grad_output
+        if a.ndim == 1:
+            grad2 = grad2[..., None, :]
+        if b.ndim == 1:
+            grad2 = grad2[..., None]
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = unbroadcast(grad2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            grad_b = unbroadcast(a2.swapaxes(-1, -2) @ grad2, b2.shape).reshape(b.shape)
+        return grad_a, grad_b

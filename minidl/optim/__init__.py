@@ -1,0 +1,1 @@
+"""Optimizers: GD, SGD, Momentum, Adam, exactly as the documents state them."""

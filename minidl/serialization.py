@@ -1,0 +1,2 @@
+"""Saving and loading checkpoints (.npz, written atomically)."""
+__all__ = []

@@ -1,0 +1,349 @@
+"""The Tensor: an array on some backend, plus what autograd needs to know about it.
+
+A tensor holds
+
+- ``data``: the array (``numpy.ndarray`` or ``cupy.ndarray``);
+- ``requires_grad``: whether gradients should flow back to it;
+- ``grad``: after ``backward()``, ∂L/∂tensor as an array of the same shape (leaves only);
+- ``_ctx``: the Function that computed it (``None`` for leaves made by the user).
+
+Its operators (``+ - * / @ ** -``) and methods (``sum``, ``exp``, ``reshape``, ...) are
+thin calls into ``minidl.ops``, where each op's forward and backward live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minidl import autograd, backend as backends
+from minidl.backend import Backend, backend_of
+
+DEFAULT_FLOAT = np.float32
+
+
+class Tensor:
+    """An n-dimensional array that records the ops made from it, for ``backward()``.
+
+    ``Tensor(data)`` wraps ``data`` without copying when it already is an array of a
+    backend (it stays on that backend); lists, scalars and other host data are put on the
+    current backend (``minidl.set_backend``). Python floats become float32; an array's
+    own dtype (float64 included) is kept. Use ``minidl.tensor(...)`` for a copy.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __array_ufunc__ = None  # numpy_scalar * tensor defers to Tensor.__rmul__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        backend = backend_of(data)
+        if backend.name == "numpy" and not isinstance(data, np.ndarray):
+            data = _host_to_array(data, dtype)
+            backend = backends.get_backend()
+            if backend.name != "numpy":
+                data = backend.asarray(data)
+        elif dtype is not None and data.dtype != np.dtype(dtype):
+            data = data.astype(dtype)
+        self.data = data
+        self.grad: Any = None
+        self._ctx: autograd.Function | None = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _from_op(cls, data: Any) -> Tensor:
+        """Fast constructor for an op's output array (skips the checks of ``__init__``)."""
+        self = object.__new__(cls)
+        self.data = data
+        self.grad = None
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self.data.size
+
+    @property
+    def backend(self) -> Backend:
+        """The Backend object this tensor's array lives on."""
+        return backend_of(self.data)
+
+    @property
+    def device(self) -> str:
+        """The name of the backend this tensor lives on: "numpy" or "cupy"."""
+        return self.backend.name
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (not computed by a recorded op)."""
+        return self._ctx is None
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (all axes reversed)."""
+        return ops.transpose(self)
+
+    # ------------------------------------------------------------------ autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place; only floating-point tensors can have gradients."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, but this tensor has "
+                f"dtype {self.data.dtype}; make it float first, e.g. "
+                f"minidl.tensor(data, dtype='float32')"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Compute ∂self/∂leaf for every leaf that requires grad, adding into ``leaf.grad``.
+
+        ``grad`` defaults to 1 and may be omitted only for a one-element tensor.
+        The graph's saved arrays are freed afterwards unless ``retain_graph=True``.
+        """
+        autograd.backward(self, grad, retain_graph=retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same data (shared, not copied) as a new leaf that records nothing."""
+        return Tensor(self.data)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``grad`` becomes None)."""
+        self.grad = None
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self) -> np.ndarray:
+        """The data as a host ``numpy.ndarray`` (copied from the GPU when needed)."""
+        return self.backend.to_numpy(self.data)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a one-element tensor, got shape {self.shape}; "
+                "index or reduce it first"
+            )
+        return self.numpy().reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def to(self, device: str | Backend) -> Tensor:
+        """This tensor on ``device`` ("numpy" or "cupy"); itself when already there.
+
+        The result is a new leaf, like ``detach()``: use it before building the graph.
+        """
+        target = device if isinstance(device, Backend) else backends.get(device)
+        if target is self.backend:
+            return self
+        moved = Tensor(target.asarray(self.numpy()), requires_grad=self.requires_grad)
+        if self.grad is not None:
+            moved.grad = target.asarray(self.backend.to_numpy(self.grad))
+        return moved
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy with another dtype (records no graph)."""
+        return Tensor(self.data.astype(dtype))
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.pow(base, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    # Comparisons give boolean tensors and record no graph (they have no gradient).
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor(self.data < ops.as_array(other, self))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor(self.data <= ops.as_array(other, self))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor(self.data > ops.as_array(other, self))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor(self.data >= ops.as_array(other, self))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data == ops.as_array(other, self))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data != ops.as_array(other, self))
+
+    __hash__ = object.__hash__  # tensors are used as dict keys by identity, like PyTorch
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all() on .numpy()"
+            )
+        return bool(self.item())
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    # ------------------------------------------------------------------ methods
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.max(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: Any = None) -> Tensor:
+        """Index of the largest value (no gradient)."""
+        return Tensor(self.data.argmax(axis=axis))
+
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return ops.reshape(self, shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return ops.transpose(self, axes or None)
+
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
+        return ops.clip(self, min, max)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype != DEFAULT_FLOAT:
+            extras.append(f"dtype={self.data.dtype}")
+        if self.device != "numpy":
+            extras.append(f"device={self.device!r}")
+        if self._ctx is not None and not self._ctx.released:
+            extras.append(f"grad_fn={type(self._ctx).__name__}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+def _host_to_array(data: Any, dtype: Any) -> np.ndarray:
+    """Host data (lists, scalars) as a NumPy array; Python floats become float32."""
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    array = np.asarray(data)
+    if array.dtype == np.float64 and not isinstance(data, np.generic):
+        array = array.astype(DEFAULT_FLOAT)
+    elif array.dtype.kind in "OUS":
+        raise TypeError(
+            f"cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}; "
+            "expected numbers (a list, scalar or array of floats/ints/bools)"
+        )
+    return array
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: str | None = None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (like ``torch.tensor``).
+
+    Python floats become float32 by default; the dtype of a NumPy/CuPy array is kept
+    (float64 stays float64). ``device`` defaults to the current backend.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    target = backends.get(device) if device is not None else backends.get_backend()
+    source = backend_of(data)
+    if source.name == "numpy" and not isinstance(data, np.ndarray):
+        array = _host_to_array(data, dtype)
+    else:
+        array = source.to_numpy(data) if source is not target else data
+        if dtype is not None:
+            array = array.astype(dtype)
+    array = target.asarray(array)
+    if array is data or (hasattr(array, "base") and array.base is data):
+        array = array.copy()
+    return Tensor(array, requires_grad=requires_grad)
+
+
+from minidl import ops  # noqa: E402  (the ops are built on Tensor, so they come after it)

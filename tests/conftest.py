@@ -1,0 +1,48 @@
+"""Shared test set-up: hypothesis profiles and the backend parametrisation.
+
+Every test that takes the ``backend`` fixture runs once per available backend (NumPy
+always, CuPy on a machine with a GPU), with that backend current.
+
+Hypothesis profiles, chosen by HYPOTHESIS_PROFILE: ``dev`` (quick), ``ci`` (default;
+derandomised so CI is repeatable), ``thorough`` (many examples, for a long local run).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import minidl as mdl
+
+settings.register_profile(
+    "dev", max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+BACKENDS = mdl.backend.available()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Run the test with each available backend as the current one."""
+    with mdl.use_backend(request.param) as chosen:
+        yield chosen
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same seed, so failures reproduce."""
+    mdl.manual_seed(0)
+    yield
