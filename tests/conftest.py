@@ -16,18 +16,15 @@ from hypothesis import HealthCheck, settings
 
 import minidl as mdl
 
+# The `backend` fixture is function-scoped on purpose: it only selects the current
+# backend, which is the same for every example, so reusing it across examples is safe.
+_SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+settings.register_profile("dev", max_examples=10, deadline=None, suppress_health_check=_SUPPRESSED)
 settings.register_profile(
-    "dev", max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=_SUPPRESSED
 )
 settings.register_profile(
-    "ci",
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "thorough", max_examples=300, deadline=None, suppress_health_check=_SUPPRESSED
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
