@@ -8,7 +8,8 @@ The layers, from the bottom up: ``backend`` (NumPy or CuPy arrays), ``tensor`` a
 ``functional``, ``nn``, ``optim``, then ``data``, ``metrics``, ``train`` and ``cli``.
 """
 
-from minidl import backend
+# The layers above the core (imported after it: each builds on what comes before).
+from minidl import backend, data, functional, metrics, nn, optim, train  # noqa: E402,I001  # noqa: E402
 from minidl.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from minidl.backend import get_backend, set_backend, use_backend
 from minidl.errors import (
@@ -21,12 +22,8 @@ from minidl.errors import (
 )
 from minidl.gradcheck import gradcheck
 from minidl.random import manual_seed
-from minidl.tensor import Tensor, tensor
-
-# The layers above the core (imported after it: each builds on what comes before).
-from minidl import functional, nn, optim  # noqa: E402,I001
-from minidl import data, metrics, train  # noqa: E402
 from minidl.serialization import *  # noqa: E402,F403  (save, load)
+from minidl.tensor import Tensor, tensor
 
 __version__ = "0.1.0"
 

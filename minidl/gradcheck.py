@@ -75,7 +75,7 @@ def gradcheck(
             element = tuple(int(j) for j in np.argwhere(bad)[0])
             report = (
                 f"gradcheck failed for input {i} (shape {x.shape}) at element {element}: "
-                f"analytic {analytic[element]!r} vs numeric {numeric[element]!r} "
+                f"analytic {float(analytic[element])!r} vs numeric {float(numeric[element])!r} "
                 f"(eps={eps}, atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
                 "elements disagree)"
             )

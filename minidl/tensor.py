@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from minidl import autograd, backend as backends
+from minidl import autograd
+from minidl import backend as backends
 from minidl.backend import Backend, backend_of
 
 DEFAULT_FLOAT = np.float32
@@ -324,7 +325,9 @@ def _host_to_array(data: Any, dtype: Any) -> np.ndarray:
     return array
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: str | None = None) -> Tensor:
+def tensor(
+    data: Any, requires_grad: bool = False, dtype: Any = None, device: str | None = None
+) -> Tensor:
     """A new tensor holding a copy of ``data`` (like ``torch.tensor``).
 
     Python floats become float32 by default; the dtype of a NumPy/CuPy array is kept

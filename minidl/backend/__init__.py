@@ -18,7 +18,7 @@ import contextlib
 import contextvars
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, Union
+from typing import Any
 
 from minidl.backend.base import Backend
 from minidl.backend.numpy_backend import NumpyBackend
@@ -43,7 +43,7 @@ def _make_cupy_backend() -> Backend:
     return CupyBackend()
 
 
-BackendSpec = Union[Backend, Callable[[], Backend]]
+BackendSpec = Backend | Callable[[], Backend]
 
 _factories: dict[str, BackendSpec] = {"numpy": NumpyBackend, "cupy": _make_cupy_backend}
 _built: dict[str, Backend] = {}
@@ -88,7 +88,9 @@ def get(name: str) -> Backend:
         _unavailable[name] = error
         raise
     if not isinstance(backend, Backend):
-        raise TypeError(f"the factory of backend {name!r} returned {type(backend).__name__}, not a Backend")
+        raise TypeError(
+            f"the factory of backend {name!r} returned {type(backend).__name__}, not a Backend"
+        )
     _built[name] = backend
     from minidl import random as _random  # a new backend starts from the global seed
 

@@ -17,8 +17,9 @@ class NumpyBackend(Backend):
     array_type = np.ndarray
 
     def is_array(self, obj):
-        # NumPy scalars (np.float32(1.0)) come out of reductions; they live on the host too.
-        return isinstance(obj, (np.ndarray, np.generic))
+        # Exact types, so that another backend may use an ndarray subclass as its array
+        # type; NumPy scalars (np.float32(1.0)) live on the host too.
+        return type(obj) is np.ndarray or isinstance(obj, np.generic)
 
     def device_name(self) -> str:
         return platform.processor() or platform.machine() or "cpu"

@@ -6,6 +6,8 @@ For a broadcasting op the gradient of each input is summed back to that input's 
 
 from __future__ import annotations
 
+import numpy as np
+
 from minidl.autograd import Function, unbroadcast
 from minidl.backend import backend_of
 
@@ -41,8 +43,12 @@ class Mul(Function):
         return a * b
 
     def backward(self, grad_output):
-        grad_a = unbroadcast(grad_output * self.b, self.a.shape) if self.needs_input_grad[0] else None
-        grad_b = unbroadcast(grad_output * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        grad_a = (
+            unbroadcast(grad_output * self.b, self.a.shape) if self.needs_input_grad[0] else None
+        )
+        grad_b = (
+            unbroadcast(grad_output * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        )
         return grad_a, grad_b
 
 
@@ -117,11 +123,8 @@ class MatMul(Function):
         # Lift 1-D operands to matrices so one rule covers every case.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        grad2 = grad_output
-        if a.ndim == 1:
-            grad2 = grad2[..., None, :]
-        if b.ndim == 1:
-            grad2 = grad2[..., None]
+        batch_shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        grad2 = grad_output.reshape(batch_shape + (a2.shape[-2], b2.shape[-1]))
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
             grad_a = unbroadcast(grad2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)

@@ -65,8 +65,11 @@ class Max(Function):
             raise ValueError(f"max() of an empty tensor of shape {x.shape}")
         largest = x.max(axis=self.axes, keepdims=True)
         self.is_max = x == largest
-        return backend_of(x).xp.asarray(largest if keepdims else largest.reshape(
-            tuple(n for i, n in enumerate(x.shape) if i not in self.axes)))
+        return backend_of(x).xp.asarray(
+            largest
+            if keepdims
+            else largest.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
+        )
 
     def backward(self, grad_output):
         grad = _expand_like_keepdims(grad_output, self.shape, self.axes, self.keepdims)

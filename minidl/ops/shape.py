@@ -63,7 +63,9 @@ class GetItem(Function):
         try:
             return backend_of(x).xp.asarray(x[index])
         except IndexError as error:
-            raise IndexError(f"index {index!r} is out of range for a tensor of shape {x.shape}: {error}") from None
+            raise IndexError(
+                f"index {index!r} is out of range for a tensor of shape {x.shape}: {error}"
+            ) from None
 
     def backward(self, grad_output):
         backend = backend_of(grad_output)
