@@ -1,1 +1,20 @@
-"""Optimizers: GD, SGD, Momentum, Adam, exactly as the documents state them."""
+"""Optimizers: GD, SGD, Momentum, Adam, exactly as the documents state them.
+
+opt = optim.Adam(model.parameters(), lr=1e-3)
+for x, y in loader:
+    opt.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    opt.step()
+
+gd.py        GD, SGD   w ← w − α·g                      (FORMULAS O1, O2)
+momentum.py  Momentum  v ← γv + α·g ; w ← w − v        (O3, erratum E1)
+adam.py      Adam      bias-corrected moment estimates  (O4)
+"""
+
+from minidl.optim.adam import Adam
+from minidl.optim.gd import GD, SGD
+from minidl.optim.momentum import Momentum
+from minidl.optim.optimizer import Optimizer
+
+__all__ = ["GD", "SGD", "Adam", "Momentum", "Optimizer"]
