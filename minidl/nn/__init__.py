@@ -1,1 +1,32 @@
-"""Neural-network modules: Module, Parameter, Sequential, layers, losses, init."""
+"""Neural-network modules: Module, Parameter, Sequential, layers, losses, init.
+
+module.py  Parameter, Module (parameters, state_dict, train/eval, to, summary), Sequential
+layers.py  Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, Sigmoid, Tanh, Softmax, Flatten, Dropout
+losses.py  MSELoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
+init.py    seed_normal (FORMULAS D4), he_normal, xavier_uniform, zeros
+"""
+
+# autograd and tensor import each other, and only autograd-first works; load it first
+# so that nn can be imported before the rest of the core.
+import minidl.autograd  # noqa: F401
+from minidl.nn import init
+from minidl.nn.layers import (
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from minidl.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from minidl.nn.module import Module, Parameter, Sequential, summary
+
+__all__ = [
+    "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "Conv2d", "CrossEntropyLoss", "Dropout",
+    "Flatten", "Linear", "MSELoss", "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "Tanh", "init", "summary",
+]  # fmt: skip
