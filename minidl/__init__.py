@@ -8,8 +8,7 @@ The layers, from the bottom up: ``backend`` (NumPy or CuPy arrays), ``tensor`` a
 ``functional``, ``nn``, ``optim``, then ``data``, ``metrics``, ``train`` and ``cli``.
 """
 
-# The layers above the core (imported after it: each builds on what comes before).
-from minidl import backend, data, functional, metrics, nn, optim, train  # noqa: E402,I001  # noqa: E402
+from minidl import backend, data, functional, metrics, nn, optim, train
 from minidl.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from minidl.backend import get_backend, set_backend, use_backend
 from minidl.errors import (
@@ -22,14 +21,15 @@ from minidl.errors import (
 )
 from minidl.gradcheck import gradcheck
 from minidl.random import manual_seed
-from minidl.serialization import *  # noqa: E402,F403  (save, load)
+from minidl.serialization import *  # noqa: F403  (save, load)
 from minidl.tensor import Tensor, tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "BackendUnavailableError", "CheckpointError", "DeviceMismatchError",
-    "GradcheckError", "GraphFreedError", "Tensor", "backend", "data", "functional", "metrics", "nn", "optim", "train", "detect_anomaly",
-    "enable_grad", "get_backend", "gradcheck", "is_grad_enabled", "manual_seed", "no_grad",
-    "set_backend", "tensor", "use_backend",
+    "GradcheckError", "GraphFreedError", "Tensor", "backend", "data", "detect_anomaly",
+    "enable_grad", "functional", "get_backend", "gradcheck", "is_grad_enabled",
+    "manual_seed", "metrics", "nn", "no_grad", "optim", "set_backend", "tensor", "train",
+    "use_backend",
 ]  # fmt: skip

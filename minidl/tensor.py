@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from minidl import autograd
 from minidl import backend as backends
 from minidl.backend import Backend, backend_of
 
@@ -349,4 +348,6 @@ def tensor(
     return Tensor(array, requires_grad=requires_grad)
 
 
-from minidl import ops  # noqa: E402  (the ops are built on Tensor, so they come after it)
+# Tensor and the autograd/ops layers refer to each other; importing them after the
+# class is defined makes the cycle work whichever module is imported first.
+from minidl import autograd, ops  # noqa: E402
