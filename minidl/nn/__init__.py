@@ -6,9 +6,6 @@ losses.py  MSELoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
 init.py    seed_normal (FORMULAS D4), he_normal, xavier_uniform, zeros
 """
 
-# autograd and tensor import each other, and only autograd-first works; load it first
-# so that nn can be imported before the rest of the core.
-import minidl.autograd  # noqa: F401
 from minidl.nn import init
 from minidl.nn.layers import (
     AvgPool2d,
