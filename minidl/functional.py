@@ -1,1 +1,351 @@
-"""Functional API: differentiable activations, layers and losses (imported as F)."""
+"""Functional API: differentiable activations, layers and losses (imported as F).
+
+    from minidl import functional as F
+    hidden = F.relu(F.linear(x, W1, b1))
+    loss = F.cross_entropy(F.linear(hidden, W2, b2), labels)
+
+Each function checks its arguments and explains what is wrong before anything runs
+(so a bad call changes nothing), then applies one op from ``minidl.ops``, where the
+forward and backward live side by side. The formula ids refer to FORMULAS.md.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from minidl.ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minidl.ops.conv import Conv2d, as_pair, check_window_fits
+from minidl.ops.dropout import Dropout
+from minidl.ops.linear import Linear
+from minidl.ops.loss import (
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
+    CrossEntropy,
+    MSELoss,
+)
+from minidl.ops.pool import AvgPool2d, MaxPool2d
+from minidl.tensor import Tensor, tensor
+
+__all__ = [
+    "avg_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
+    "cross_entropy", "dropout", "flatten", "linear", "log_softmax", "max_pool2d",
+    "mse_loss", "relu", "sigmoid", "softmax", "tanh",
+]  # fmt: skip
+
+MSE_REDUCTIONS = ("mean", "half_sum", "sum")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_tensor(x: Any) -> Tensor:
+    """A tensor as is; raw arrays and numbers wrapped (on the current backend)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _target_tensor(target: Any, like: Tensor) -> Tensor:
+    """A target as a tensor on ``like``'s device (raw lists/arrays/numbers are copied there)."""
+    if isinstance(target, Tensor):
+        return target
+    return tensor(target, device=like.device)
+
+
+def _float_target(target: Tensor, like: Tensor) -> Tensor:
+    """A regression/binary target in ``like``'s float dtype, so float32 stays float32.
+
+    Integer and boolean labels (0/1 from a dataset) are converted; a target that itself
+    requires a gradient is left alone.
+    """
+    if target.dtype == like.dtype or target.requires_grad:
+        return target
+    return Tensor(target.data.astype(like.dtype))
+
+
+def _require_float(function: str, what: str, x: Tensor) -> None:
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{function} expected floating-point {what}, got dtype {x.dtype}; convert it "
+            f"first, e.g. x.astype('float32')"
+        )
+
+
+def _check_same_shape(function: str, prediction: Tensor, target: Tensor) -> None:
+    if prediction.shape == target.shape:
+        return
+    hint = ""
+    if prediction.shape == (*target.shape, 1):
+        hint = "; reshape the target to match, e.g. target.reshape(-1, 1)"
+    elif target.shape == (*prediction.shape, 1):
+        hint = "; reshape the prediction to match, e.g. prediction.reshape(-1)"
+    raise ValueError(
+        f"{function} expected prediction and target of the same shape, got prediction "
+        f"{prediction.shape} and target {target.shape}{hint}"
+    )
+
+
+def _pool_arguments(
+    function: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    kernel = as_pair(kernel_size, "kernel_size")
+    strides = kernel if stride is None else as_pair(stride, "stride")
+    paddings = as_pair(padding, "padding")
+    if min(kernel) < 1:
+        raise ValueError(f"{function} needs kernel_size ≥ 1, got {kernel_size!r}")
+    if paddings[0] > kernel[0] // 2 or paddings[1] > kernel[1] // 2:
+        # A window made only of padding would have no input element in it.
+        raise ValueError(
+            f"{function}: padding {paddings} must be at most half the kernel size {kernel}"
+        )
+    check_window_fits(function, x.shape, kernel, strides, paddings)
+    return kernel, strides, paddings
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def relu(x: Tensor) -> Tensor:
+    """FORMULAS A1: max(0, x), elementwise. Derivative 1 for x ≥ 0 (1 at exactly 0), else 0."""
+    return ReLU.apply(_as_tensor(x))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """FORMULAS A2: σ(x) = 1/(1 + e^(−x)), elementwise; derivative σ(1 − σ). Stable for any x."""
+    return Sigmoid.apply(_as_tensor(x))
+
+
+def tanh(x: Tensor) -> Tensor:
+    """FORMULAS A3: tanh(x) = (eˣ − e^(−x))/(eˣ + e^(−x)), elementwise; derivative 1 − tanh²."""
+    return Tanh.apply(_as_tensor(x))
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """FORMULAS A4: e^(x_i) / Σ_j e^(x_j) along ``axis`` (shifted by the max: stable)."""
+    return Softmax.apply(_as_tensor(x), axis=axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """log of FORMULAS A4: x_i − log Σ_j e^(x_j) along ``axis``, computed stably."""
+    return LogSoftmax.apply(_as_tensor(x), axis=axis)
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """FORMULAS N1: z = x·Wᵀ + b, one matrix product.
+
+    x: (..., in_features); weight: (out_features, in_features), as in PyTorch;
+    bias: (out_features,) or None. Returns (..., out_features).
+    """
+    x = _as_tensor(x)
+    if weight.ndim != 2:
+        raise ValueError(
+            f"linear expected a 2-D weight of shape (out_features, in_features), got shape "
+            f"{weight.shape}"
+        )
+    out_features, in_features = weight.shape
+    if x.ndim == 0 or x.shape[-1] != in_features:
+        hint = "; flatten it first, e.g. F.flatten(x)" if x.ndim > 2 else ""
+        raise ValueError(
+            f"linear: weight of shape {weight.shape} expects in_features={in_features} "
+            f"on the last axis of the input, got input of shape {x.shape}{hint}"
+        )
+    if bias is None:
+        return Linear.apply(x, weight)
+    if bias.shape != (out_features,):
+        raise ValueError(
+            f"linear expected a bias of shape ({out_features},) (out_features), got {bias.shape}"
+        )
+    return Linear.apply(x, weight, bias)
+
+
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """FORMULAS N2: 2-D cross-correlation, output = Σ weight·input over each window (+ b).
+
+    x: (N, C_in, H, W); weight: (C_out, C_in, kH, kW); bias: (C_out,) or None.
+    Output: (N, C_out, OH, OW) with OH = ⌊(H + 2·padding − kH)/stride⌋ + 1 (same for W);
+    "valid" (no padding) by default, so 3×3 with a 3×3 kernel gives 1×1 (erratum E7).
+    """
+    x = _as_tensor(x)
+    strides, paddings = as_pair(stride, "stride"), as_pair(padding, "padding")
+    if weight.ndim != 4:
+        raise ValueError(
+            f"conv2d expected a 4-D weight (out_channels, in_channels, kernel_h, kernel_w), "
+            f"got shape {weight.shape}"
+        )
+    check_window_fits("conv2d", x.shape, weight.shape[2:], strides, paddings)
+    if x.shape[1] != weight.shape[1]:
+        hint = "; it looks channels-last (NHWC): use x.transpose(0, 3, 1, 2)"
+        raise ValueError(
+            f"conv2d: weight of shape {weight.shape} expects {weight.shape[1]} input "
+            f"channels, got input of shape {x.shape} with {x.shape[1]} channels (axis 1)"
+            f"{hint if x.shape[3] == weight.shape[1] else ''}"
+        )
+    if bias is None:
+        return Conv2d.apply(x, weight, stride=strides, padding=paddings)
+    if bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"conv2d expected a bias of shape ({weight.shape[0]},) (out_channels), got {bias.shape}"
+        )
+    return Conv2d.apply(x, weight, bias, stride=strides, padding=paddings)
+
+
+def max_pool2d(
+    x: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """FORMULAS N3: the maximum of each kernel window (NCHW); stride defaults to kernel_size.
+
+    Padding (at most half the kernel) is −inf, so it never wins. The gradient goes to
+    each window's maximum.
+    """
+    x = _as_tensor(x)
+    _require_float("max_pool2d", "input", x)
+    kernel, strides, paddings = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
+    return MaxPool2d.apply(x, kernel_size=kernel, stride=strides, padding=paddings)
+
+
+def avg_pool2d(
+    x: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The mean of each kernel window, (1/(kH·kW))·Σ (NCHW); stride defaults to kernel_size.
+
+    Padding counts as zeros in the mean (the divisor is always kH·kW).
+    """
+    x = _as_tensor(x)
+    kernel, strides, paddings = _pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
+    return AvgPool2d.apply(x, kernel_size=kernel, stride=strides, padding=paddings)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: while training, zero each element with probability p and scale
+    the rest by 1/(1 − p), so the expected value is unchanged; otherwise the identity.
+
+    The mask is drawn on x's device from the generator ``minidl.manual_seed`` seeds.
+    """
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
+        raise ValueError(f"dropout probability p must be a number in [0, 1), got {p!r}")
+    x = _as_tensor(x)
+    if not training or p == 0:
+        return x
+    return Dropout.apply(x, p=float(p))
+
+
+def flatten(x: Tensor) -> Tensor:
+    """(N, d1, d2, ...) -> (N, d1·d2·...): keeps the batch axis (FORMULAS N4's input)."""
+    x = _as_tensor(x)
+    if x.ndim == 0:
+        raise ValueError("flatten expected a tensor with a batch axis, got a 0-d tensor")
+    return x.reshape(x.shape[0], -1)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Squared error: "mean" (1/n)·Σ(y − ŷ)² (FORMULAS L1), "half_sum" (1/2)·Σ(y − ŷ)²
+    (FORMULAS L2), or "sum" Σ(y − ŷ)². Prediction and target must have the same shape."""
+    if reduction not in MSE_REDUCTIONS:
+        raise ValueError(f"mse_loss reduction must be one of {MSE_REDUCTIONS}, got {reduction!r}")
+    prediction = _as_tensor(prediction)
+    _require_float("mse_loss", "predictions", prediction)
+    target = _float_target(_target_tensor(target, prediction), prediction)
+    _check_same_shape("mse_loss", prediction, target)
+    return MSELoss.apply(prediction, target, reduction=reduction)
+
+
+def cross_entropy(logits: Tensor, target: Any) -> Tensor:
+    """Softmax (A4) + cross-entropy, mean over samples (FORMULAS L3–L5):
+
+        J = −(1/N) Σ_n Σ_k y_nk · log softmax(logits_n)_k
+
+    logits: (N, C), raw scores (no softmax before it). target: class indices (N,) of an
+    integer dtype, or one-hot / probability rows (N, C). Gradient at the logits:
+    (softmax − y)/N (FORMULAS L7). Stable for logits of any size.
+    """
+    logits = _as_tensor(logits)
+    _require_float("cross_entropy", "logits", logits)
+    if logits.ndim != 2:
+        raise ValueError(
+            f"cross_entropy expected logits of shape (batch, classes), got shape {logits.shape}"
+        )
+    batch, classes = logits.shape
+    target = _target_tensor(target, logits)
+    if target.ndim == 1:
+        if target.dtype.kind not in "iu":
+            raise TypeError(
+                f"cross_entropy expected a 1-D target of integer class indices, got dtype "
+                f"{target.dtype}; convert labels with target.astype('int64'), or pass "
+                f"one-hot/probability rows of shape {logits.shape}"
+            )
+        if target.shape[0] != batch:
+            raise ValueError(
+                f"cross_entropy expected {batch} class indices (one per row of logits "
+                f"{logits.shape}), got target of shape {target.shape}"
+            )
+        xp = target.backend.xp
+        if batch and bool(xp.any((target.data < 0) | (target.data >= classes))):
+            low, high = int(target.data.min()), int(target.data.max())
+            raise ValueError(
+                f"cross_entropy: class indices must be in [0, {classes - 1}] for logits with "
+                f"{classes} classes, got values from {low} to {high}"
+            )
+        return CrossEntropy.apply(logits, target)
+    if target.ndim == 2:
+        if target.shape != logits.shape:
+            raise ValueError(
+                f"cross_entropy expected one-hot/probability targets of shape {logits.shape} "
+                f"({classes} classes), got target of shape {target.shape}"
+            )
+        return CrossEntropy.apply(logits, _float_target(target, logits))
+    raise ValueError(
+        f"cross_entropy expected a target of class indices ({batch},) or one-hot rows "
+        f"{logits.shape}, got shape {target.shape}"
+    )
+
+
+def binary_cross_entropy(probability: Tensor, target: Any) -> Tensor:
+    """FORMULAS L6, mean over all elements: −(1/n)·Σ[y·log ŷ + (1 − y)·log(1 − ŷ)].
+
+    ``probability`` is ŷ ∈ [0, 1] (a sigmoid's output); it is clipped to [1e-7, 1 − 1e-7]
+    inside the logs (``minidl.ops.loss.BCE_EPS``) so 0 and 1 give finite values.
+    binary_cross_entropy_with_logits is the stabler choice when you have the logits.
+    """
+    probability = _as_tensor(probability)
+    _require_float("binary_cross_entropy", "probabilities", probability)
+    target = _float_target(_target_tensor(target, probability), probability)
+    _check_same_shape("binary_cross_entropy", probability, target)
+    xp = probability.backend.xp
+    if bool(xp.any((probability.data < 0) | (probability.data > 1))):
+        raise ValueError(
+            "binary_cross_entropy expected probabilities in [0, 1], got values from "
+            f"{float(probability.data.min())} to {float(probability.data.max())}; for raw "
+            "scores (logits) use binary_cross_entropy_with_logits"
+        )
+    return BinaryCrossEntropy.apply(probability, target)
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
+    """Sigmoid (A2) + binary cross-entropy (L6), mean over all elements, computed stably:
+
+        J = (1/n)·Σ[max(x, 0) − x·y + log(1 + e^(−|x|))]
+
+    Gradient at the logits: (σ(x) − y)/n. Finite for logits of any size.
+    """
+    logits = _as_tensor(logits)
+    _require_float("binary_cross_entropy_with_logits", "logits", logits)
+    target = _float_target(_target_tensor(target, logits), logits)
+    _check_same_shape("binary_cross_entropy_with_logits", logits, target)
+    return BinaryCrossEntropyWithLogits.apply(logits, target)

@@ -1,0 +1,181 @@
+"""2-D convolution (NCHW cross-correlation) as im2col + one GEMM.
+
+The idea, from the inside out:
+
+- ``sliding_windows`` views every kernel-sized window of the (padded) input at once, as
+  a 6-D array (N, C, kH, kW, OH, OW), by choosing strides: no data is copied.
+- im2col lays those windows out as the columns of one matrix, (C·kH·kW, N·OH·OW).
+- The convolution is then a single matrix product, W (C_out, C·kH·kW) @ columns.
+- Backward: ∂L/∂W is one more GEMM; ∂L/∂x goes back through the same windows
+  (col2im), adding each window's gradient into the pixels it was read from.
+
+The helpers here are shared with pooling (pool.py), which reads the same windows.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from minidl.autograd import Function
+from minidl.backend import backend_of
+
+
+def as_pair(value: Any, name: str) -> tuple[int, int]:
+    """``value`` (an int, or a pair for height and width) as a pair of ints."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    if len(pair) != 2 or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair
+    ):
+        raise TypeError(f"{name} must be an int or a pair of ints (height, width), got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """Positions a kernel takes along one axis: ⌊(size + 2·padding − kernel) / stride⌋ + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def check_window_fits(op: str, x_shape, kernel_size, stride, padding) -> None:
+    """Raise a ValueError naming the shapes unless x is 4-D and the kernel fits inside it."""
+    if len(x_shape) != 4:
+        raise ValueError(
+            f"{op} expected a 4-D input (batch, channels, height, width), got shape "
+            f"{tuple(x_shape)}; a single image needs a batch axis, e.g. x.reshape(1, *x.shape)"
+        )
+    if min(stride) < 1 or min(padding) < 0:
+        raise ValueError(
+            f"{op} needs stride ≥ 1 and padding ≥ 0, got stride={stride}, padding={padding}"
+        )
+    padded = (x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1])
+    if kernel_size[0] > padded[0] or kernel_size[1] > padded[1]:
+        raise ValueError(
+            f"{op}: kernel size {kernel_size} is larger than the input's (padded) height and "
+            f"width {padded} (input shape {tuple(x_shape)}, padding {padding}); use a smaller "
+            "kernel, more padding, or a larger input"
+        )
+
+
+def pad_spatial(x, padding: tuple[int, int], value: float = 0.0):
+    """x (N, C, H, W) with ``padding`` rows/columns of ``value`` added on each side."""
+    if padding == (0, 0):
+        return x
+    pad_h, pad_w = padding
+    xp = backend_of(x).xp
+    return xp.pad(x, ((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)), constant_values=value)
+
+
+def sliding_windows(x_padded, kernel_size: tuple[int, int], stride: tuple[int, int]):
+    """A read-only view (N, C, kH, kW, OH, OW) of every kernel window of x (N, C, H, W).
+
+    ``windows[n, c, i, j, oh, ow] == x[n, c, oh·stride_h + i, ow·stride_w + j]``. Moving
+    one step in oh moves stride_h rows in x, so the view only needs the right strides.
+    """
+    xp = backend_of(x_padded).xp
+    batch, channels, height, width = x_padded.shape
+    (kernel_h, kernel_w), (stride_h, stride_w) = kernel_size, stride
+    out_h = (height - kernel_h) // stride_h + 1
+    out_w = (width - kernel_w) // stride_w + 1
+    step_n, step_c, step_h, step_w = x_padded.strides  # in bytes
+    return xp.lib.stride_tricks.as_strided(
+        x_padded,
+        shape=(batch, channels, kernel_h, kernel_w, out_h, out_w),
+        strides=(step_n, step_c, step_h, step_w, step_h * stride_h, step_w * stride_w),
+    )
+
+
+def add_windows_back(grad_windows, padded_shape, stride: tuple[int, int]):
+    """col2im: the sum, per pixel of x, of the gradients of every window that read it.
+
+    ``grad_windows`` is laid out like ``sliding_windows`` (A, B, kH, kW, OH, OW) and the
+    result is (A, B, H, W) = ``padded_shape``; A and B are the batch and channel axes in
+    either order. Windows overlap when stride < kernel, so one pixel can receive several
+    gradients: they must add up (``+=``), not overwrite. One strided add per kernel
+    offset (i, j) covers every window at once; there are only kH·kW of them.
+    """
+    xp = backend_of(grad_windows).xp
+    _, _, kernel_h, kernel_w, out_h, out_w = grad_windows.shape
+    stride_h, stride_w = stride
+    grad_x = xp.zeros(padded_shape, dtype=grad_windows.dtype)
+    for i in range(kernel_h):
+        for j in range(kernel_w):
+            grad_x[
+                :, :, i : i + stride_h * out_h : stride_h, j : j + stride_w * out_w : stride_w
+            ] += grad_windows[:, :, i, j]
+    return grad_x
+
+
+def unpad_spatial(grad_padded, padding: tuple[int, int]):
+    """Drop the padded border again (the gradient of padding is cropping)."""
+    pad_h, pad_w = padding
+    height, width = grad_padded.shape[2] - 2 * pad_h, grad_padded.shape[3] - 2 * pad_w
+    return grad_padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width]
+
+
+class Conv2d(Function):
+    """FORMULAS N2: output[n, f, oh, ow] = b_f + Σ_{c,i,j} W[f,c,i,j]·x[n, c, oh·s + i, ow·s + j].
+
+    Cross-correlation (the kernel is not flipped), as in every deep learning library. With
+    padding 0 ("valid") an H×W input and a kH×kW kernel give
+    ⌊(H − kH)/s⌋ + 1 × ⌊(W − kW)/s⌋ + 1 outputs (erratum E7: 3×3 with 3×3 gives 1×1).
+
+    As matrices, with columns = im2col(x) of shape (C·kH·kW, N·OH·OW):
+
+        forward     Y   = W_mat @ columns                    (one GEMM)
+        backward    ∂W  = ∂Y @ columnsᵀ                      (one GEMM)
+                    ∂x  = col2im(W_matᵀ @ ∂Y)                (one GEMM + kH·kW adds)
+                    ∂b  = Σ over n, oh, ow of ∂Y
+    """
+
+    def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
+        xp = backend_of(x).xp
+        out_channels, in_channels, kernel_h, kernel_w = weight.shape
+        self.stride, self.padding, self.input_shape = stride, padding, x.shape
+        x_padded = pad_spatial(x, padding)
+        windows = sliding_windows(x_padded, (kernel_h, kernel_w), stride)
+        batch, _, _, _, out_h, out_w = windows.shape
+        self.padded_shape = x_padded.shape
+        # im2col: (C, kH, kW, N, OH, OW) keeps the output row (OW) innermost, so the copy
+        # reads x in long runs; the result is the contiguous matrix the GEMM wants.
+        self.columns = xp.ascontiguousarray(windows.transpose(1, 2, 3, 0, 4, 5)).reshape(
+            in_channels * kernel_h * kernel_w, batch * out_h * out_w
+        )
+        self.weight = weight
+        output = weight.reshape(out_channels, -1) @ self.columns  # (C_out, N·OH·OW)
+        output = output.reshape(out_channels, batch, out_h, out_w)
+        if bias is not None:
+            output += bias.reshape(out_channels, 1, 1, 1)
+        return xp.ascontiguousarray(output.transpose(1, 0, 2, 3))  # NCHW for the next layer
+
+    def backward(self, grad_output):
+        xp = backend_of(grad_output).xp
+        needs_x, needs_weight, *needs_bias = self.needs_input_grad
+        out_channels = self.weight.shape[0]
+        # (N, C_out, OH, OW) -> (C_out, N·OH·OW), the layout of the forward GEMM's output.
+        grad_rows = xp.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(
+            out_channels, -1
+        )
+        grad_x = grad_weight = grad_bias = None
+        if needs_weight:
+            grad_weight = (grad_rows @ self.columns.T).reshape(self.weight.shape)
+        if needs_x:
+            batch, _, out_h, out_w = grad_output.shape
+            _, in_channels, kernel_h, kernel_w = self.weight.shape
+            grad_columns = self.weight.reshape(out_channels, -1).T @ grad_rows
+            # col2im channel-major, (C, N, ...): each add then reads one contiguous block
+            # per channel; the result is transposed back to NCHW once at the end.
+            grad_windows = grad_columns.reshape(
+                in_channels, kernel_h, kernel_w, batch, out_h, out_w
+            ).transpose(0, 3, 1, 2, 4, 5)
+            batch, channels, height, width = self.padded_shape
+            grad_padded = add_windows_back(
+                grad_windows, (channels, batch, height, width), self.stride
+            )
+            grad_x = xp.ascontiguousarray(
+                unpad_spatial(grad_padded, self.padding).transpose(1, 0, 2, 3)
+            )
+        if not needs_bias:  # called without a bias
+            return grad_x, grad_weight
+        if needs_bias[0]:
+            grad_bias = grad_rows.sum(axis=1)
+        return grad_x, grad_weight, grad_bias

@@ -1,0 +1,93 @@
+"""2-D max and average pooling over strided window views (no loops over pixels).
+
+Both read the same windows as convolution (``sliding_windows`` in conv.py). A pooling
+window has few positions (kH·kW, 4 for the usual 2×2), so forward and backward loop over
+those positions, each step one vectorised operation over every window of the batch at
+once: window position (i, j) of all windows is the strided slice ``windows[:, :, i, j]``.
+That is several times faster in NumPy than reducing the 6-D view over its kernel axes.
+"""
+
+from __future__ import annotations
+
+from minidl.autograd import Function
+from minidl.backend import backend_of
+from minidl.ops.conv import pad_spatial, sliding_windows, unpad_spatial
+
+
+def _kernel_positions(kernel_size: tuple[int, int]):
+    """The (i, j) offsets of a window, row by row: (0, 0), (0, 1), ..."""
+    kernel_h, kernel_w = kernel_size
+    return [(i, j) for i in range(kernel_h) for j in range(kernel_w)]
+
+
+def _strided_slice(i: int, j: int, stride: tuple[int, int], out_shape: tuple[int, int]):
+    """The index that picks position (i, j) of every window out of the padded input."""
+    (stride_h, stride_w), (out_h, out_w) = stride, out_shape
+    rows = slice(i, i + stride_h * out_h, stride_h)
+    columns = slice(j, j + stride_w * out_w, stride_w)
+    return (slice(None), slice(None), rows, columns)
+
+
+class MaxPool2d(Function):
+    """FORMULAS N3: output[n, c, oh, ow] = max over the kernel window at (oh·s, ow·s).
+
+    Backward: each window's gradient goes to the one element that is its maximum (the
+    first in row order, if several tie, like argmax) and nowhere else. Overlapping
+    windows (stride < kernel) may pick the same element; its gradients add up.
+    """
+
+    def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
+        xp = backend_of(x).xp
+        # Pad with −inf, not 0: a padded cell must never win the max (all inputs may be < 0).
+        self.x_padded = pad_spatial(x, padding, value=-xp.inf)
+        self.windows = sliding_windows(self.x_padded, kernel_size, stride)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        positions = _kernel_positions(kernel_size)
+        self.output = self.windows[:, :, 0, 0].copy()
+        for i, j in positions[1:]:
+            xp.maximum(self.output, self.windows[:, :, i, j], out=self.output)
+        return self.output
+
+    def backward(self, grad_output):
+        xp = backend_of(grad_output).xp
+        grad_padded = xp.zeros(self.x_padded.shape, dtype=grad_output.dtype)
+        # Walk the window positions in order; the first one equal to the max wins, and
+        # `claimed` keeps a later tie from taking the gradient a second time.
+        claimed = xp.zeros(self.output.shape, dtype=bool)
+        for i, j in _kernel_positions(self.kernel_size):
+            wins = (self.windows[:, :, i, j] == self.output) & ~claimed
+            claimed |= wins
+            # += because overlapping windows can route to the same pixel.
+            grad_padded[_strided_slice(i, j, self.stride, self.output.shape[2:])] += (
+                grad_output * wins
+            )
+        return unpad_spatial(grad_padded, self.padding)
+
+
+class AvgPool2d(Function):
+    """output[n, c, oh, ow] = (1 / (kH·kW)) · Σ over the kernel window at (oh·s, ow·s).
+
+    Padding counts as zeros in the average (the divisor is always kH·kW, PyTorch's
+    default). Backward: every element of a window receives 1/(kH·kW) of its gradient.
+    """
+
+    def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
+        x_padded = pad_spatial(x, padding)
+        windows = sliding_windows(x_padded, kernel_size, stride)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.padded_shape = x_padded.shape
+        positions = _kernel_positions(kernel_size)
+        total = windows[:, :, 0, 0].copy()
+        for i, j in positions[1:]:
+            total += windows[:, :, i, j]
+        return total / len(positions)
+
+    def backward(self, grad_output):
+        xp = backend_of(grad_output).xp
+        positions = _kernel_positions(self.kernel_size)
+        share = grad_output / len(positions)
+        grad_padded = xp.zeros(self.padded_shape, dtype=grad_output.dtype)
+        for i, j in positions:
+            # += because overlapping windows share pixels.
+            grad_padded[_strided_slice(i, j, self.stride, grad_output.shape[2:])] += share
+        return unpad_spatial(grad_padded, self.padding)
