@@ -1,0 +1,215 @@
+"""minidl.save / minidl.load: round trips, bad files, and atomic replacement under SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import minidl as mdl
+from minidl import nn
+
+
+def model():
+    return nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+
+
+def assert_same_structure(loaded, saved):
+    assert type(loaded) is type(saved)
+    if isinstance(saved, dict):
+        assert list(loaded) == list(saved)
+        for key in saved:
+            assert_same_structure(loaded[key], saved[key])
+    elif isinstance(saved, (list, tuple)):
+        assert len(loaded) == len(saved)
+        for a, b in zip(loaded, saved):
+            assert_same_structure(a, b)
+    elif isinstance(saved, np.ndarray):
+        assert loaded.dtype == saved.dtype
+        np.testing.assert_array_equal(loaded, saved)
+    else:
+        assert loaded == saved
+
+
+# ---------------------------------------------------------------------------- round trips
+
+
+def test_state_dict_round_trip(tmp_path):
+    net = model()
+    path = tmp_path / "model.npz"
+    mdl.save(net.state_dict(), path)
+    loaded = mdl.load(path)
+    assert_same_structure(loaded, net.state_dict())
+    fresh = model()
+    fresh.load_state_dict(loaded)
+    for a, b in zip(fresh.parameters(), net.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_nested_checkpoint_round_trip(tmp_path):
+    checkpoint = {
+        "model": model().state_dict(),
+        "optimizer": {"state": {0: {"m": np.ones(3)}}, "betas": (0.9, 0.999), "lr": 1e-3},
+        "epoch": 3,
+        "name": "mlp",
+        "done": False,
+        "best": None,
+        "history": [0.5, 0.25, float("inf")],
+        "step": np.int64(12),
+        "rng": mdl.random.get_state(),
+        "file": np.arange(4, dtype=np.int32),  # a key np.savez itself could not store
+        "a/b": np.zeros(1),
+        "a": {"b": np.ones(1)},  # the same "a/b" entry path: kept apart
+    }
+    path = tmp_path / "checkpoint.npz"
+    mdl.save(checkpoint, path)
+    loaded = mdl.load(path)
+    assert_same_structure(loaded, checkpoint)
+    assert type(loaded["step"]) is np.int64
+
+
+def test_tensors_and_device_arrays_are_saved_as_host_arrays(tmp_path, backend):
+    weight = mdl.tensor([[1.0, 2.0]])
+    mdl.save({"w": weight, "raw": weight.data}, tmp_path / "t.npz")
+    loaded = mdl.load(tmp_path / "t.npz")
+    assert type(loaded["w"]) is np.ndarray and type(loaded["raw"]) is np.ndarray
+    np.testing.assert_array_equal(loaded["w"], [[1.0, 2.0]])
+
+
+def test_the_file_is_a_plain_npz(tmp_path):
+    mdl.save({"model": {"0.weight": np.eye(2)}}, tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:
+        np.testing.assert_array_equal(archive["model/0.weight"], np.eye(2))
+
+
+def test_a_numpy_savez_file_loads_as_a_flat_dict(tmp_path):
+    np.savez(tmp_path / "plain.npz", weight=np.eye(2), bias=np.zeros(2))
+    loaded = mdl.load(tmp_path / "plain.npz")
+    assert sorted(loaded) == ["bias", "weight"]
+
+
+def test_save_replaces_an_existing_file_and_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "c.npz"
+    mdl.save({"v": np.zeros(3)}, path)
+    mdl.save({"v": np.ones(3)}, str(path))
+    np.testing.assert_array_equal(mdl.load(path)["v"], np.ones(3))
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def test_save_refuses_what_it_cannot_store_and_writes_nothing(tmp_path):
+    with pytest.raises(TypeError, match=r"state_dict\(\)"):
+        mdl.save(model(), tmp_path / "m.npz")
+    with pytest.raises(TypeError, match=r"\['model'\]\['f'\]"):
+        mdl.save({"model": {"f": object()}}, tmp_path / "m.npz")
+    with pytest.raises(TypeError, match="keys must be str or int"):
+        mdl.save({(1, 2): np.zeros(1)}, tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------- bad files
+
+
+@pytest.fixture
+def saved_file(tmp_path):
+    path = tmp_path / "good.npz"
+    mdl.save({"model": model().state_dict(), "epoch": 1}, path)
+    return path
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(mdl.CheckpointError, match="no such file") as error:
+        mdl.load(tmp_path / "nope.npz")
+    assert "nope.npz" in str(error.value)
+
+
+def test_truncated_file(saved_file):
+    data = saved_file.read_bytes()
+    for keep in (len(data) - 10, len(data) // 2, 10):
+        saved_file.write_bytes(data[:keep])
+        with pytest.raises(mdl.CheckpointError, match="truncated or corrupt") as error:
+            mdl.load(saved_file)
+        assert "good.npz" in str(error.value)
+
+
+def test_corrupt_bytes_inside_an_array(saved_file):
+    data = bytearray(saved_file.read_bytes())
+    data[200] ^= 0xFF  # inside the first array's values: only its CRC-32 can tell
+    saved_file.write_bytes(bytes(data))
+    with pytest.raises(mdl.CheckpointError, match="CRC"):
+        mdl.load(saved_file)
+
+
+def test_text_file(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("these are not weights\n")
+    with pytest.raises(mdl.CheckpointError, match="not an .npz file"):
+        mdl.load(path)
+
+
+def test_empty_file_and_directory(tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(mdl.CheckpointError, match="empty"):
+        mdl.load(tmp_path / "empty.npz")
+    with pytest.raises(mdl.CheckpointError, match="directory"):
+        mdl.load(tmp_path)
+
+
+def test_damaged_description_entry(tmp_path):
+    np.savez(tmp_path / "odd.npz", __minidl__=np.array("{not json"))
+    with pytest.raises(mdl.CheckpointError, match="__minidl__"):
+        mdl.load(tmp_path / "odd.npz")
+
+
+def test_pickled_entries_are_refused(tmp_path):
+    np.savez(tmp_path / "pickle.npz", evil=np.array([object()], dtype=object))
+    with pytest.raises(mdl.CheckpointError, match="unreadable"):
+        mdl.load(tmp_path / "pickle.npz")
+
+
+# ---------------------------------------------------------------------------- atomicity
+
+SAVE_FOREVER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import minidl as mdl
+
+    path, size = sys.argv[1], int(sys.argv[2])
+    step = 1
+    while True:
+        mdl.save({"weights": np.full(size, float(step)), "step": step}, path)
+        print(step, flush=True)
+        step += 1
+    """
+)
+
+
+def test_a_killed_save_leaves_the_old_or_the_new_checkpoint(tmp_path):
+    """SIGKILL a process that keeps overwriting a large checkpoint; the file is never broken."""
+    path = tmp_path / "big.npz"
+    size = 2_000_000  # 16 MB of float64 per save
+    mdl.save({"weights": np.full(size, 0.0), "step": 0}, path)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", SAVE_FOREVER, str(path), str(size)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert writer.stdout.readline().strip()  # at least one save finished
+            time.sleep(rng.uniform(0.0, 0.15))  # then kill it somewhere inside a later one
+        finally:
+            writer.send_signal(signal.SIGKILL)
+            writer.wait()
+            writer.stdout.close()
+        checkpoint = mdl.load(path)
+        step = checkpoint["step"]
+        assert checkpoint["weights"].shape == (size,)
+        assert np.all(checkpoint["weights"] == float(step))
