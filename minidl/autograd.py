@@ -1,18 +1,19 @@
 """Reverse-mode automatic differentiation, define-by-run.
 
 Every op is a ``Function`` subclass with its ``forward`` and ``backward`` side by side.
-Calling ``SomeOp.apply(*tensors)`` runs ``forward`` on the tensors' arrays and, when a
+Calling ``SomeOp.apply(*inputs)`` runs ``forward`` on the inputs' arrays and, when a
 gradient is wanted, records the op as the output tensor's creator (``tensor._ctx``).
 The recorded ops form a graph that points from each output back to its inputs.
 
-``backward(root)`` walks that graph once, in reverse topological order (outputs before
-the inputs they were made from), with an explicit stack instead of recursion so that
-graphs 10,000 ops deep work. At each op it applies the chain rule
+``backward(root)`` applies the chain rule at each op, from the root back to the leaves,
 
-    ∂L/∂input = backward(∂L/∂output)
+    ∂L/∂input = backward(∂L/∂output),
 
-and adds up the contributions of a tensor that feeds several ops. Gradients reach the
-leaves (tensors created by the user with ``requires_grad=True``) in ``tensor.grad``.
+adding up the contributions of a tensor that feeds several ops. A tensor's gradient is
+complete once every op that used it has sent its part back, so the walk first counts
+those uses, then processes a tensor when its count reaches zero (Kahn's topological
+order). Both passes use an explicit stack: graphs 10,000 ops deep work. Gradients reach
+the leaves (tensors the user made with ``requires_grad=True``) in ``leaf.grad``.
 Afterwards each op drops the arrays it saved for backward, unless ``retain_graph=True``.
 """
 
@@ -109,22 +110,31 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *inputs: Tensor, **options: Any) -> Tensor:
-        """Run the op on tensors and, if any input wants a gradient, record it in the graph."""
-        arrays = [tensor.data for tensor in inputs]
-        first_type = type(arrays[0])
-        for array in arrays:
-            if type(array) is not first_type:
-                _check_same_device(cls.__name__, inputs)
-                break
+    def apply(cls, *inputs: Any, **options: Any) -> Tensor:
+        """Run the op and, if any input tensor wants a gradient, record it in the graph.
+
+        Inputs are Tensors or Python numbers; numbers are constants (no gradient) and go
+        into ``forward`` as they are, so ``x * 2.0`` keeps x's dtype.
+        """
+        arrays, needs_input_grad = [], []
+        array_type = None
+        for item in inputs:
+            if isinstance(item, Tensor):
+                if array_type is None:
+                    array_type = type(item.data)
+                elif type(item.data) is not array_type:
+                    _check_same_device(cls.__name__, inputs)
+                arrays.append(item.data)
+                needs_input_grad.append(item.requires_grad)
+            else:
+                arrays.append(item)
+                needs_input_grad.append(False)
         function = cls()
-        needs_input_grad = tuple(tensor.requires_grad for tensor in inputs)
-        record = _grad_enabled and any(needs_input_grad)
-        function.needs_input_grad = needs_input_grad
+        function.needs_input_grad = needs_input_grad = tuple(needs_input_grad)
         output = Tensor._from_op(function.forward(*arrays, **options))
         if _anomaly_enabled:
             _check_finite(output.data, f"the output of {cls.__name__}")
-        if record:
+        if _grad_enabled and True in needs_input_grad:
             function.inputs = inputs
             output.requires_grad = True
             output._ctx = function
@@ -139,7 +149,8 @@ class Function:
         return f"<{type(self).__name__}>"
 
 
-def _check_same_device(op_name: str, inputs: tuple[Tensor, ...]) -> None:
+def _check_same_device(op_name: str, inputs: tuple[Any, ...]) -> None:
+    inputs = tuple(item for item in inputs if isinstance(item, Tensor))
     devices = [tensor.device for tensor in inputs]
     if len(set(devices)) > 1:
         shown = ", ".join(f"{tensor.shape} on {tensor.device!r}" for tensor in inputs)
@@ -170,33 +181,23 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.reshape(shape)
 
 
-def _parents(tensor: Tensor) -> tuple[Tensor, ...]:
-    function = tensor._ctx
-    if function is None or function.released:
-        return ()
-    return function.inputs
-
-
-def topological_order(root: Tensor) -> list[Tensor]:
-    """Every tensor that ``root`` was computed from and that needs a gradient, inputs first.
-
-    Depth-first with an explicit stack (no recursion limit): a tensor is appended once all
-    of its parents have been.
-    """
-    order: list[Tensor] = []
-    visited = {id(root)}
-    stack = [(root, iter(_parents(root)))]
+def count_uses(root: Tensor) -> dict[int, int]:
+    """For every tensor ``root`` depends on (and that needs a gradient): how many op
+    inputs it fills. Its gradient is complete once that many parts have come back."""
+    uses: dict[int, int] = {}
+    stack = [root]
     while stack:
-        tensor, parents = stack[-1]
-        for parent in parents:
-            if parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(_parents(parent))))
-                break
-        else:
-            stack.pop()
-            order.append(tensor)
-    return order
+        function = stack.pop()._ctx
+        if function is None or function.released:
+            continue
+        for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
+            if needs_grad:
+                key = id(parent)
+                if key not in uses:
+                    uses[key] = 0
+                    stack.append(parent)
+                uses[key] += 1
+    return uses
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
@@ -210,15 +211,17 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             "computed from has requires_grad=True (or it was computed under no_grad())"
         )
     grad = _initial_grad(root, grad)
+    uses_left = count_uses(root)
     grads = {id(root): grad}
     handed_to_leaves = {id(grad)}  # arrays a leaf may not own outright
-    for tensor in reversed(topological_order(root)):
+    ready = [root]  # tensors whose gradient is complete
+    while ready:
+        tensor = ready.pop()
         grad_output = grads.pop(id(tensor), None)
-        if grad_output is None:
-            continue
         function = tensor._ctx
         if function is None:
-            _accumulate_leaf(tensor, grad_output, handed_to_leaves)
+            if grad_output is not None:
+                _accumulate_leaf(tensor, grad_output, handed_to_leaves)
             continue
         if function.released:
             raise GraphFreedError(
@@ -226,20 +229,27 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
                 "were freed by the first backward(). Pass backward(retain_graph=True) the "
                 "first time if you need to call it twice, or recompute the forward pass"
             )
-        input_grads = function.backward(grad_output)
+        # No gradient reached this tensor (every path to it sent None): its inputs
+        # still count it as one use done.
+        input_grads = function.backward(grad_output) if grad_output is not None else ()
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for parent, needs_grad, input_grad in zip(
-            function.inputs, function.needs_input_grad, input_grads
+        for position, (parent, needs_grad) in enumerate(
+            zip(function.inputs, function.needs_input_grad)
         ):
-            if not needs_grad or input_grad is None:
+            if not needs_grad:
                 continue
-            if input_grad.dtype != parent.data.dtype:
-                input_grad = input_grad.astype(parent.data.dtype)
-            if _anomaly_enabled:
-                _check_finite(input_grad, f"the gradient {type(function).__name__} sent back")
+            input_grad = input_grads[position] if position < len(input_grads) else None
             key = id(parent)
-            grads[key] = input_grad if key not in grads else grads[key] + input_grad
+            if input_grad is not None:
+                if input_grad.dtype != parent.data.dtype:
+                    input_grad = input_grad.astype(parent.data.dtype)
+                if _anomaly_enabled:
+                    _check_finite(input_grad, f"the gradient {type(function).__name__} sent back")
+                grads[key] = input_grad if key not in grads else grads[key] + input_grad
+            uses_left[key] -= 1
+            if uses_left[key] == 0:
+                ready.append(parent)
         if not retain_graph:
             function.release()
 

@@ -205,3 +205,26 @@ def test_detect_anomaly_names_the_op(backend):
             x.log()
     with np.errstate(invalid="ignore"):
         assert np.isnan(x.log().numpy()[0])  # off again outside the block
+
+
+def test_a_path_that_sends_no_gradient_does_not_block_the_others(backend):
+    class Blocked(Function):
+        """Forward is the identity; backward sends nothing back."""
+
+        def forward(self, x):
+            return x * 1
+
+        def backward(self, grad_output):
+            return None
+
+    x = leaf([1.0, 2.0])
+    y = Blocked.apply(x * 3) + x * 2
+    y.sum().backward()
+    np.testing.assert_allclose(grad_of(x), [2.0, 2.0])
+
+
+def test_python_numbers_are_constants_in_ops(backend):
+    x = leaf([1.0, 2.0])
+    y = (2.0 - x) * 3 + 1 / x
+    assert y._ctx.needs_input_grad == (True, True)
+    assert mdl.gradcheck(lambda t: (2.0 - t) * 3 + 1 / t - t**2.0, [x])

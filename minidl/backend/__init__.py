@@ -20,6 +20,8 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+
 from minidl.backend.base import Backend
 from minidl.backend.numpy_backend import NumpyBackend
 from minidl.errors import BackendUnavailableError
@@ -45,8 +47,9 @@ def _make_cupy_backend() -> Backend:
 
 BackendSpec = Backend | Callable[[], Backend]
 
-_factories: dict[str, BackendSpec] = {"numpy": NumpyBackend, "cupy": _make_cupy_backend}
-_built: dict[str, Backend] = {}
+_NUMPY = NumpyBackend()
+_factories: dict[str, BackendSpec] = {"numpy": _NUMPY, "cupy": _make_cupy_backend}
+_built: dict[str, Backend] = {"numpy": _NUMPY}
 _unavailable: dict[str, BackendUnavailableError] = {}
 _current: contextvars.ContextVar[Backend | None] = contextvars.ContextVar(
     "minidl_backend", default=None
@@ -144,7 +147,9 @@ def use_backend(name: str | Backend) -> Iterator[Backend]:
 
 def backend_of(array: Any) -> Backend:
     """The backend that ``array`` lives on (NumPy for Python scalars and lists)."""
+    if type(array) is np.ndarray:  # the common case first: this runs for every op
+        return _NUMPY
     for backend in _built.values():
         if backend.is_array(array):
             return backend
-    return get("numpy")
+    return _NUMPY

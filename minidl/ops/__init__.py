@@ -27,10 +27,18 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+def _operand(value: Any, like: Tensor) -> Tensor | int | float:
+    """The other operand of a binary op: Python numbers go into the op as they are
+    (constants that keep ``like``'s dtype); arrays and lists become tensors."""
+    if isinstance(value, Tensor) or type(value) is float or type(value) is int:
+        return value
+    return as_tensor(value, like)
+
+
+def _pair(a: Any, b: Any) -> tuple[Any, Any]:
     if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
-    return as_tensor(a, b), b
+        return a, _operand(b, a)
+    return _operand(a, b), b
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -54,7 +62,9 @@ def pow(base: Any, exponent: Any) -> Tensor:
 
 
 def matmul(a: Any, b: Any) -> Tensor:
-    return MatMul.apply(*_pair(a, b))
+    if isinstance(a, Tensor):
+        return MatMul.apply(a, as_tensor(b, a))
+    return MatMul.apply(as_tensor(a, b), b)
 
 
 def neg(x: Tensor) -> Tensor:

@@ -2,6 +2,7 @@
 
 For a broadcasting op the gradient of each input is summed back to that input's shape
 (``unbroadcast``): an input copied along an axis receives the sum of the copies' gradients.
+An operand may be a Python number (a constant: ``needs_input_grad`` is False for it).
 """
 
 from __future__ import annotations
@@ -12,27 +13,35 @@ from minidl.autograd import Function, unbroadcast
 from minidl.backend import backend_of
 
 
+def shape_of(operand):
+    """The shape of an array, or () for a Python number."""
+    return getattr(operand, "shape", ())
+
+
 class Add(Function):
     """z = a + b.   ∂z/∂a = 1, ∂z/∂b = 1."""
 
     def forward(self, a, b):
-        self.a_shape, self.b_shape = a.shape, b.shape
+        self.a_shape, self.b_shape = shape_of(a), shape_of(b)
         return a + b
 
     def backward(self, grad_output):
-        return unbroadcast(grad_output, self.a_shape), unbroadcast(grad_output, self.b_shape)
+        grad_a = unbroadcast(grad_output, self.a_shape) if self.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad_output, self.b_shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 class Sub(Function):
     """z = a − b.   ∂z/∂a = 1, ∂z/∂b = −1."""
 
     def forward(self, a, b):
-        self.a_shape, self.b_shape = a.shape, b.shape
+        self.a_shape, self.b_shape = shape_of(a), shape_of(b)
         return a - b
 
     def backward(self, grad_output):
+        grad_a = unbroadcast(grad_output, self.a_shape) if self.needs_input_grad[0] else None
         grad_b = -unbroadcast(grad_output, self.b_shape) if self.needs_input_grad[1] else None
-        return unbroadcast(grad_output, self.a_shape), grad_b
+        return grad_a, grad_b
 
 
 class Mul(Function):
@@ -62,9 +71,9 @@ class Div(Function):
     def backward(self, grad_output):
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad_output / self.b, self.a.shape)
+            grad_a = unbroadcast(grad_output / self.b, shape_of(self.a))
         if self.needs_input_grad[1]:
-            grad_b = unbroadcast(-grad_output * self.a / (self.b * self.b), self.b.shape)
+            grad_b = unbroadcast(-grad_output * self.a / (self.b * self.b), shape_of(self.b))
         return grad_a, grad_b
 
 
@@ -89,10 +98,10 @@ class Pow(Function):
     def backward(self, grad_output):
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad_output * self.b * self.a ** (self.b - 1), self.a.shape)
+            grad_a = unbroadcast(grad_output * self.b * self.a ** (self.b - 1), shape_of(self.a))
         if self.needs_input_grad[1]:
-            xp = backend_of(self.a).xp
-            grad_b = unbroadcast(grad_output * self.output * xp.log(self.a), self.b.shape)
+            xp = backend_of(self.output).xp
+            grad_b = unbroadcast(grad_output * self.output * xp.log(self.a), shape_of(self.b))
         return grad_a, grad_b
 
 
