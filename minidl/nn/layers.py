@@ -24,20 +24,13 @@ from minidl import backend as backends
 from minidl import functional as F
 from minidl.nn import init
 from minidl.nn.module import Module, Parameter
+from minidl.ops.conv import as_pair, check_window_fits
 from minidl.tensor import DEFAULT_FLOAT, Tensor
 
 __all__ = [
     "AvgPool2d", "Conv2d", "Dropout", "Flatten", "Linear", "MaxPool2d", "ReLU", "Sigmoid",
     "Softmax", "Tanh",
 ]  # fmt: skip
-
-
-def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
-    """An int or a pair of ints as a pair (height, width)."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise ValueError(f"{name} must be an int or a pair of ints (height, width), got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 def _new_parameter(shape: tuple[int, ...], dtype: Any) -> Parameter:
@@ -117,9 +110,9 @@ class Conv2d(Module):
         super().__init__()
         _check_positive(in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
+        self.kernel_size = as_pair(kernel_size, "kernel_size")
+        self.stride = as_pair(stride, "stride")
+        self.padding = as_pair(padding, "padding")
         _check_positive(kernel_size=min(self.kernel_size), stride=min(self.stride))
         if min(self.padding) < 0:
             raise ValueError(f"padding must be >= 0, got {padding!r}")
@@ -130,12 +123,7 @@ class Conv2d(Module):
     def forward(self, x: Tensor) -> Tensor:
         name = f"Conv2d(in_channels={self.in_channels})"
         shape = tuple(x.shape)
-        if len(shape) != 4:
-            hint = f"; add a batch axis, e.g. x.reshape(1, *{shape})" if len(shape) == 3 else ""
-            raise ValueError(
-                f"{name} expects input of shape (batch, channels, height, width), got "
-                f"{len(shape)}-D input of shape {shape}{hint}"
-            )
+        check_window_fits(name, shape, self.kernel_size, self.stride, self.padding)
         if shape[1] != self.in_channels:
             hint = ""
             if shape[3] == self.in_channels:
@@ -144,7 +132,6 @@ class Conv2d(Module):
                 f"{name} expected {self.in_channels} input channels, got input of shape "
                 f"{shape} with {shape[1]} channels (axis 1){hint}"
             )
-        _check_window_fits(name, shape, self.kernel_size, self.padding)
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
@@ -163,25 +150,15 @@ class Conv2d(Module):
 
 
 class _Pool2d(Module):
-    """Shared set-up and input checks of MaxPool2d and AvgPool2d."""
+    """Shared set-up of MaxPool2d and AvgPool2d (F checks the input and names the problem)."""
 
     def __init__(
         self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None
     ) -> None:
         super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
+        self.kernel_size = as_pair(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else as_pair(stride, "stride")
         _check_positive(kernel_size=min(self.kernel_size), stride=min(self.stride))
-
-    def _check_input(self, x: Tensor) -> None:
-        name = f"{type(self).__name__}(kernel_size={self.kernel_size})"
-        shape = tuple(x.shape)
-        if len(shape) != 4:
-            raise ValueError(
-                f"{name} expects input of shape (batch, channels, height, width), got "
-                f"{len(shape)}-D input of shape {shape}"
-            )
-        _check_window_fits(name, shape, self.kernel_size, (0, 0))
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
@@ -195,7 +172,6 @@ class MaxPool2d(_Pool2d):
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check_input(x)
         return F.max_pool2d(x, self.kernel_size, self.stride)
 
 
@@ -203,7 +179,6 @@ class AvgPool2d(_Pool2d):
     """Average pooling: each output is the mean of its window (stride defaults to kernel_size)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check_input(x)
         return F.avg_pool2d(x, self.kernel_size, self.stride)
 
 
@@ -285,16 +260,3 @@ def _check_positive(**sizes: int) -> None:
     for name, size in sizes.items():
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
             raise ValueError(f"{name} must be a positive integer, got {size!r}")
-
-
-def _check_window_fits(
-    name: str, shape: tuple[int, ...], kernel_size: tuple[int, int], padding: tuple[int, int]
-) -> None:
-    """The (padded) height and width must hold at least one kernel window."""
-    height, width = shape[2] + 2 * padding[0], shape[3] + 2 * padding[1]
-    if height < kernel_size[0] or width < kernel_size[1]:
-        raise ValueError(
-            f"{name} got input of shape {shape}: its (padded) height×width "
-            f"{height}×{width} is smaller than the kernel {kernel_size[0]}×{kernel_size[1]}; "
-            "use a larger input, padding, or fewer pooling layers before this one"
-        )

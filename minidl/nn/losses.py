@@ -1,43 +1,19 @@
 """Loss modules: ``loss_fn(prediction, target)`` returns a one-element tensor to ``backward()``.
 
 Each is a thin Module over the matching ``minidl.functional`` loss, which holds the
-formula; the module keeps the settings (``reduction``) and checks the shapes, since a
-(64, 1) prediction against a (64,) target would otherwise broadcast into a (64, 64)
-loss without any error.
+formula and checks the arguments (a (64, 1) prediction against a (64,) target is an
+error there, not a silent (64, 64) broadcast); the module keeps the settings.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from minidl import functional as F
 from minidl.nn.module import Module
 from minidl.tensor import Tensor
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss"]
-
-MSE_REDUCTIONS = ("mean", "half_sum", "sum")
-
-
-def _shape(value: Any) -> tuple[int, ...]:
-    return tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
-
-
-def _check_same_shape(loss_name: str, prediction: Any, target: Any) -> None:
-    prediction_shape, target_shape = _shape(prediction), _shape(target)
-    if prediction_shape == target_shape:
-        return
-    hint = ""
-    if prediction_shape == (*target_shape, 1):
-        hint = "; reshape the target to match, e.g. target.reshape(-1, 1)"
-    elif target_shape == (*prediction_shape, 1):
-        hint = "; reshape the prediction to match, e.g. prediction.reshape(-1)"
-    raise ValueError(
-        f"{loss_name} expected prediction and target of the same shape, got prediction "
-        f"{prediction_shape} and target {target_shape}{hint}"
-    )
 
 
 class MSELoss(Module):
@@ -50,14 +26,13 @@ class MSELoss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in MSE_REDUCTIONS:
+        if reduction not in F.MSE_REDUCTIONS:  # refused when the loss is made, not at use
             raise ValueError(
-                f"MSELoss reduction must be one of {MSE_REDUCTIONS}, got {reduction!r}"
+                f"MSELoss reduction must be one of {F.MSE_REDUCTIONS}, got {reduction!r}"
             )
         self.reduction = reduction
 
     def forward(self, prediction: Tensor, target: Any) -> Tensor:
-        _check_same_shape("MSELoss", prediction, target)
         return F.mse_loss(prediction, target, reduction=self.reduction)
 
     def extra_repr(self) -> str:
@@ -84,14 +59,15 @@ class BCELoss(Module):
     """
 
     def forward(self, prediction: Tensor, target: Any) -> Tensor:
-        _check_same_shape("BCELoss", prediction, target)
         return F.binary_cross_entropy(prediction, target)
 
 
 class BCEWithLogitsLoss(Module):
-    """Sigmoid + binary cross-entropy on logits z, mean (FORMULAS A2 then L6), computed
-    stably as max(z, 0) − z·y + log(1 + e^(−|z|))."""
+    """Sigmoid + binary cross-entropy on logits z, mean (FORMULAS A2 then L6).
+
+    Computed stably as max(z, 0) − z·y + log(1 + e^(−|z|)), finite for logits of ±1000;
+    use it instead of Sigmoid followed by BCELoss when training.
+    """
 
     def forward(self, prediction: Tensor, target: Any) -> Tensor:
-        _check_same_shape("BCEWithLogitsLoss", prediction, target)
         return F.binary_cross_entropy_with_logits(prediction, target)
