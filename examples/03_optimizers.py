@@ -1,0 +1,245 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Optimizers: GD, SGD, Momentum, Adam
+#
+# The four update rules of the documents (FORMULAS O1–O4), with $g = \partial L/\partial w$:
+#
+# | id | optimizer | rule |
+# |---|---|---|
+# | O1 | `optim.GD` | $w \leftarrow w - \alpha g$, with the gradient of the whole training set |
+# | O2 | `optim.SGD` | the same rule, with the gradient of a mini-batch |
+# | O3 | `optim.Momentum` | $v \leftarrow \gamma v + \alpha g$; $w \leftarrow w - v$ |
+# | O4 | `optim.Adam` | $m \leftarrow \beta_1 m + (1-\beta_1) g$; $v \leftarrow \beta_2 v + (1-\beta_2) g^2$; $w \leftarrow w - \alpha \hat m/(\sqrt{\hat v} + \epsilon)$ |
+#
+# We run them on a 2-D loss surface, where we can draw their paths, and on a small
+# network. Then we put the document's momentum rule, which uses $w + v$, next to the
+# correct one (erratum E1).
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+import minidl as mdl
+from minidl import functional as F
+from minidl import nn, optim
+from minidl.optim.optimizer import Optimizer
+
+mdl.manual_seed(0)
+
+# %% [markdown]
+# ## 1. A 2-D loss surface
+#
+# A least-squares problem with two weights: $L(w) = \frac1n \sum_i (x_i \cdot w - y_i)^2$.
+# The second feature has five times the spread of the first, so the bowl is long and
+# narrow. This is the shape where plain gradient descent zig-zags.
+
+# %%
+rng = np.random.default_rng(0)
+n = 256
+features = rng.normal(size=(n, 2)) * np.array([1.0, 5.0])
+w_true = np.array([2.0, -1.0])
+labels = features @ w_true + 0.5 * rng.normal(size=n)
+X, Y = mdl.tensor(features), mdl.tensor(labels)
+
+
+def loss_at(w, rows=slice(None)):
+    """Mean squared error of the weights w on the chosen rows (all by default)."""
+    return F.mse_loss(X[rows] @ w, Y[rows], reduction="mean")
+
+
+def run(make_optimizer, steps=40, batch_size=None, start=(-2.0, 2.0)):
+    """Minimise from `start`; return the path of w. batch_size=None means full batch."""
+    w = mdl.tensor(np.array(start), requires_grad=True)
+    opt = make_optimizer([w])
+    path = [w.numpy().copy()]
+    batch_rng = np.random.default_rng(1)
+    for _ in range(steps):
+        rows = slice(None) if batch_size is None else batch_rng.choice(n, batch_size, replace=False)
+        opt.zero_grad()
+        loss_at(w, rows).backward()
+        opt.step()
+        path.append(w.numpy().copy())
+    return np.array(path)
+
+
+paths = {
+    "GD (α = 0.038)": run(lambda p: optim.GD(p, lr=0.038)),
+    "SGD (α = 0.02, batch 8)": run(lambda p: optim.SGD(p, lr=0.02), batch_size=8),
+    "Momentum (α = 0.03, γ = 0.5)": run(lambda p: optim.Momentum(p, lr=0.03, momentum=0.5)),
+    "Adam (α = 0.2)": run(lambda p: optim.Adam(p, lr=0.2)),
+}
+
+# %%
+grid0, grid1 = np.meshgrid(np.linspace(-3, 4, 120), np.linspace(-3, 3, 120))
+grid = np.stack([grid0.ravel(), grid1.ravel()], axis=1)
+surface = (((features @ grid.T) - labels[:, None]) ** 2).mean(axis=0).reshape(grid0.shape)
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+axes[0].contour(grid0, grid1, surface, levels=np.geomspace(0.3, 200, 15), colors="0.75")
+for name, path in paths.items():
+    axes[0].plot(path[:, 0], path[:, 1], ".-", label=name, markersize=3)
+    final_loss = [loss_at(mdl.tensor(w)).item() for w in path]
+    axes[1].semilogy(final_loss, label=name)
+axes[0].plot(*w_true, "k*", markersize=12)
+axes[0].set(xlabel="w₀", ylabel="w₁", title="paths on the loss surface")
+axes[1].set(xlabel="step", ylabel="L (full data)", title="loss")
+axes[0].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+for name, path in paths.items():
+    print(f"{name:30s} w after 40 steps = {path[-1].round(3)}   L = {loss_at(mdl.tensor(path[-1])).item():.4f}")
+
+# %% [markdown]
+# What the picture shows:
+#
+# - **GD** takes the same step rule everywhere. The learning rate must be small enough
+#   for the steep direction ($w_1$), so it crawls along the flat one ($w_0$).
+# - **SGD** follows the same rule with the gradient of 8 random samples. Its path is
+#   noisy, but each step costs 32× less.
+# - **Momentum** builds up speed along the flat direction, and the zig-zags across the
+#   steep one cancel out in $v$.
+# - **Adam** divides each coordinate's step by the root mean square of that
+#   coordinate's recent gradients, so both directions move at a similar pace and its
+#   path is almost straight. With a fixed α it overshoots near the minimum and swings
+#   back.
+
+# %% [markdown]
+# ## 2. Erratum E1: the document's momentum climbs the loss
+#
+# Document 003 writes $v = \gamma v + \alpha\,\partial J/\partial w$ and then
+# $w_{new} = w_{old} + v$. Since $v$ collects gradients, which point uphill, adding $v$
+# is gradient *ascent* with momentum. To show this, we write that rule as a
+# three-line optimizer (a subclass of minidl's `Optimizer`) and run it next to
+# `optim.Momentum` on $L = (w - 3)^2$ from $w = 2$.
+
+
+# %%
+class DocumentMomentum(Optimizer):
+    """Document 003's rule, wrong on purpose: v ← γv + α·g, then w ← w + v."""
+
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, lr)
+        self.momentum = momentum
+
+    def update(self, param, grad, state):
+        state["v"] = self.momentum * state.get("v", 0.0) + self.lr * grad
+        param.data += state["v"]  # the document's sign (E1)
+
+
+def walk(optimizer_class, steps=20):
+    w = mdl.tensor(2.0, requires_grad=True, dtype="float64")
+    opt = optimizer_class([w], lr=0.1, momentum=0.9)
+    values = [w.item()]
+    for _ in range(steps):
+        opt.zero_grad()
+        ((w - 3) ** 2).backward()
+        opt.step()
+        values.append(w.item())
+    return np.array(values)
+
+
+documents = walk(DocumentMomentum)
+correct = walk(optim.Momentum)
+print("step        " + " ".join(f"{k:>8d}" for k in range(6)))
+print("w + v (doc) " + " ".join(f"{v:8.4f}" for v in documents[:6]))
+print("w − v       " + " ".join(f"{v:8.4f}" for v in correct[:6]))
+print(f"after 20 steps: document's rule w = {documents[-1]:.1f}, minidl w = {correct[-1]:.4f}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+axes[0].plot(correct, "o-", label="minidl: w ← w − v")
+axes[0].plot(documents[:8], "x-", color="C3", label="document 003: w ← w + v")
+axes[0].axhline(3, color="0.7", linestyle=":")
+axes[0].set(xlabel="step", ylabel="w", title="w (the minimum is at 3)")
+axes[1].semilogy((correct - 3) ** 2 + 1e-12, "o-", label="w − v")
+axes[1].semilogy((documents - 3) ** 2, "x-", color="C3", label="w + v")
+axes[1].set(xlabel="step", ylabel="L = (w − 3)²", title="loss")
+for ax in axes:
+    ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# minidl's rule is PyTorch's `SGD(momentum=0.9)` written another way. PyTorch keeps
+# $b \leftarrow \gamma b + g$ and steps $w \leftarrow w - \alpha b$. With a constant
+# $\alpha$, $v = \alpha b$, so the two walks are the same:
+
+# %%
+w, b = 2.0, 0.0
+torch_style = [w]
+for _ in range(20):
+    b = 0.9 * b + 2 * (w - 3)
+    w = w - 0.1 * b
+    torch_style.append(w)
+print("max difference from optim.Momentum:", np.abs(np.array(torch_style) - correct).max())
+
+# %% [markdown]
+# ## 3. The four optimizers on a small network
+#
+# The 2–3–1 network of documents 002 and 003 (X2): two inputs, three ReLU hidden
+# units, one sigmoid output. We train it with binary cross-entropy on a small task:
+# is a point inside the circle $\lVert x \rVert < 1.5$? Each optimizer starts from the
+# same weights (same seed) and takes 300 steps: on the full batch, or on mini-batches
+# of 32 for SGD.
+
+# %%
+points = rng.uniform(-2.5, 2.5, size=(400, 2)).astype(np.float32)
+radius = np.linalg.norm(points, axis=1)
+inside = (radius < 1.5).astype(np.float32)[:, None]
+P, T = mdl.tensor(points), mdl.tensor(inside)
+
+
+def train_x2(make_optimizer, steps=300, batch_size=None):
+    """Train a fresh X2 network; batch_size=None means the full batch at every step."""
+    mdl.manual_seed(3)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Sigmoid())
+    opt = make_optimizer(model.parameters())
+    loss_fn = nn.BCELoss()
+    batch_rng = np.random.default_rng(2)
+    losses = []
+    for _ in range(steps):
+        rows = slice(None) if batch_size is None else batch_rng.choice(len(points), batch_size, replace=False)
+        opt.zero_grad()
+        loss_fn(model(P[rows]), T[rows]).backward()
+        opt.step()
+        with mdl.no_grad():
+            losses.append(loss_fn(model(P), T).item())  # on all the data, to compare
+    with mdl.no_grad():
+        accuracy = ((model(P).numpy() > 0.5) == (inside > 0.5)).mean()
+    return losses, accuracy
+
+
+curves = {
+    "GD": train_x2(lambda p: optim.GD(p, lr=0.5)),
+    "SGD (batch 32)": train_x2(lambda p: optim.SGD(p, lr=0.5), batch_size=32),
+    "Momentum": train_x2(lambda p: optim.Momentum(p, lr=0.1, momentum=0.9)),
+    "Adam": train_x2(lambda p: optim.Adam(p, lr=0.05)),
+}
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for name, (losses, accuracy) in curves.items():
+    ax.plot(losses, label=f"{name} (accuracy {accuracy:.0%})")
+ax.set(xlabel="step", ylabel="BCE loss", title="2–3–1 network (X2): inside the circle?")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Three ReLU units can draw only three straight edges, so at best the network learns a
+# triangle around the circle. The curves show how fast each optimizer gets down to what
+# the network can do. With the same learning rate, SGD's noisy steps follow GD's curve,
+# and each of its steps looks at 32 points instead of 400. Some runs stall on a plateau
+# and others get past it. With another seed the order can change: one run of one small
+# network is not a benchmark.
