@@ -1,0 +1,149 @@
+"""conv2d against a plain loop reference, gradients by gradcheck, errors that teach."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import float_arrays, leaf
+
+import minidl as mdl
+from minidl import functional as F
+
+
+def conv2d_reference(x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
+    """The definition, one output element at a time: the test oracle for conv2d.
+
+    output[n, f, oh, ow] = b[f] + Σ_{c,i,j} weight[f, c, i, j] · x_padded[n, c, oh·sh + i, ow·sw + j]
+    """
+    (stride_h, stride_w), (pad_h, pad_w) = stride, padding
+    batch, channels, height, width = x.shape
+    out_channels, _, kernel_h, kernel_w = weight.shape
+    padded = np.zeros((batch, channels, height + 2 * pad_h, width + 2 * pad_w), dtype=x.dtype)
+    padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width] = x
+    out_h = (height + 2 * pad_h - kernel_h) // stride_h + 1
+    out_w = (width + 2 * pad_w - kernel_w) // stride_w + 1
+    output = np.zeros((batch, out_channels, out_h, out_w), dtype=x.dtype)
+    for n in range(batch):
+        for f in range(out_channels):
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    total = 0.0 if bias is None else bias[f]
+                    for c in range(channels):
+                        for i in range(kernel_h):
+                            for j in range(kernel_w):
+                                pixel = padded[n, c, oh * stride_h + i, ow * stride_w + j]
+                                total += weight[f, c, i, j] * pixel
+                    output[n, f, oh, ow] = total
+    return output
+
+
+@st.composite
+def conv_case(draw, max_side=5):
+    """Random (odd sizes included) input, kernel, stride and padding where the kernel fits."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    height = draw(st.integers(max(1, kernel[0] - 2 * padding[0]), max_side))
+    width = draw(st.integers(max(1, kernel[1] - 2 * padding[1]), max_side))
+    batch, in_channels, out_channels = (draw(st.integers(1, 2)) for _ in range(3))
+    x = draw(float_arrays((batch, in_channels, height, width)))
+    weight = draw(float_arrays((out_channels, in_channels, *kernel)))
+    bias = draw(st.none() | float_arrays((out_channels,)))
+    return x, weight, bias, stride, padding
+
+
+@given(case=conv_case())
+def test_conv2d_matches_reference_and_gradcheck(backend, case):
+    x, weight, bias, stride, padding = case
+    inputs = [leaf(x), leaf(weight)] + ([] if bias is None else [leaf(bias)])
+    result = F.conv2d(*inputs, stride=stride, padding=padding).numpy()
+    expected = conv2d_reference(x, weight, bias, stride, padding)
+    np.testing.assert_allclose(result, expected, rtol=1e-10, atol=1e-10)
+    assert mdl.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding), inputs)
+
+
+def test_conv2d_int_stride_and_padding_mean_both_axes(backend):
+    rng = np.random.default_rng(0)
+    x, weight = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
+    result = F.conv2d(mdl.tensor(x), mdl.tensor(weight), stride=2, padding=1).numpy()
+    np.testing.assert_allclose(result, conv2d_reference(x, weight, None, (2, 2), (1, 1)))
+
+
+def test_conv2d_float32_end_to_end(backend):
+    # The benchmark's shape: a batch of 28×28 images, 32 output channels.
+    rng = np.random.default_rng(0)
+    x = mdl.tensor(rng.standard_normal((4, 1, 28, 28)), dtype="float32", requires_grad=True)
+    weight = mdl.tensor(rng.standard_normal((32, 1, 3, 3)), dtype="float32", requires_grad=True)
+    bias = mdl.tensor(np.zeros(32), dtype="float32", requires_grad=True)
+    y = F.conv2d(x, weight, bias)
+    y.sum().backward()
+    assert y.shape == (4, 32, 26, 26) and y.dtype == np.float32
+    assert x.grad.dtype == weight.grad.dtype == bias.grad.dtype == np.float32
+    expected = conv2d_reference(x.numpy()[:1], weight.numpy()[:2])
+    np.testing.assert_allclose(y.numpy()[:1, :2], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_skips_unneeded_gradients(backend):
+    x = mdl.tensor(np.ones((1, 1, 3, 3)))
+    weight = mdl.tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
+    F.conv2d(x, weight).sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(
+        mdl.get_backend().to_numpy(weight.grad), np.full((1, 1, 2, 2), 4.0)
+    )
+
+
+def test_conv2d_overlapping_windows_add_their_gradients(backend):
+    # Stride 1, 2×2 kernel of ones on 3×3: the centre pixel is in all 4 windows.
+    x = mdl.tensor(np.zeros((1, 1, 3, 3)), requires_grad=True)
+    F.conv2d(x, mdl.tensor(np.ones((1, 1, 2, 2)))).sum().backward()
+    expected = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+    np.testing.assert_array_equal(mdl.get_backend().to_numpy(x.grad)[0, 0], expected)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_conv2d_channel_mismatch(backend):
+    x, weight = mdl.tensor(np.ones((2, 3, 5, 5))), mdl.tensor(np.ones((4, 1, 3, 3)))
+    with pytest.raises(
+        ValueError, match=r"\(4, 1, 3, 3\) expects 1 input channels.*\(2, 3, 5, 5\)"
+    ):
+        F.conv2d(x, weight)
+
+
+def test_conv2d_channels_last_hint(backend):
+    x, weight = mdl.tensor(np.ones((2, 5, 5, 3))), mdl.tensor(np.ones((4, 3, 3, 3)))
+    with pytest.raises(ValueError, match="channels-last"):
+        F.conv2d(x, weight)
+
+
+def test_conv2d_needs_4d_input(backend):
+    with pytest.raises(
+        ValueError, match=r"4-D input \(batch, channels, height, width\).*\(1, 5, 5\)"
+    ):
+        F.conv2d(mdl.tensor(np.ones((1, 5, 5))), mdl.tensor(np.ones((1, 1, 3, 3))))
+
+
+def test_conv2d_kernel_larger_than_padded_input(backend):
+    x, weight = mdl.tensor(np.ones((1, 1, 2, 2))), mdl.tensor(np.ones((1, 1, 5, 5)))
+    with pytest.raises(ValueError, match=r"kernel size \(5, 5\).*\(4, 4\).*\(1, 1, 2, 2\)"):
+        F.conv2d(x, weight, padding=1)
+    # With enough padding the same kernel fits.
+    assert F.conv2d(x, weight, padding=2).shape == (1, 1, 2, 2)
+
+
+def test_conv2d_bias_shape(backend):
+    x, weight = mdl.tensor(np.ones((1, 1, 3, 3))), mdl.tensor(np.ones((2, 1, 2, 2)))
+    with pytest.raises(ValueError, match=r"bias of shape \(2,\).*got \(3,\)"):
+        F.conv2d(x, weight, mdl.tensor(np.ones(3)))
+
+
+def test_conv2d_bad_stride(backend):
+    x, weight = mdl.tensor(np.ones((1, 1, 3, 3))), mdl.tensor(np.ones((1, 1, 2, 2)))
+    with pytest.raises(TypeError, match="stride"):
+        F.conv2d(x, weight, stride=(1, 2, 3))
+    with pytest.raises(ValueError, match="stride"):
+        F.conv2d(x, weight, stride=0)

@@ -1,0 +1,68 @@
+"""The dense layer y = x·Wᵀ + b: values, gradients, skipped gradients, shape errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import float_arrays, leaf
+
+import minidl as mdl
+from minidl import functional as F
+
+
+@st.composite
+def linear_operands(draw):
+    """x with 1 to 3 leading axes, W (out, in), and a bias or None."""
+    leading = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    in_features, out_features = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    x = draw(float_arrays((*leading, in_features)))
+    weight = draw(float_arrays((out_features, in_features)))
+    bias = draw(st.none() | float_arrays((out_features,)))
+    return x, weight, bias
+
+
+@given(operands=linear_operands())
+def test_linear(backend, operands):
+    x, weight, bias = operands
+    inputs = [leaf(x), leaf(weight)] + ([] if bias is None else [leaf(bias)])
+    expected = np.einsum("...i,oi->...o", x, weight) + (0 if bias is None else bias)
+    np.testing.assert_allclose(F.linear(*inputs).numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert mdl.gradcheck(F.linear, inputs)
+
+
+def test_linear_skips_gradients_nobody_needs(backend):
+    x = mdl.tensor(np.ones((2, 3)))  # data: no gradient wanted
+    weight = mdl.tensor(np.ones((4, 3)), requires_grad=True)
+    bias = mdl.tensor(np.zeros(4))
+    F.linear(x, weight, bias).sum().backward()
+    assert x.grad is None and bias.grad is None
+    np.testing.assert_array_equal(mdl.get_backend().to_numpy(weight.grad), np.full((4, 3), 2.0))
+
+
+def test_linear_keeps_float32(backend):
+    x = mdl.tensor(np.ones((5, 3)), dtype="float32", requires_grad=True)
+    weight = mdl.tensor(np.ones((2, 3)), dtype="float32", requires_grad=True)
+    bias = mdl.tensor(np.ones(2), dtype="float32", requires_grad=True)
+    y = F.linear(x, weight, bias)
+    y.sum().backward()
+    assert y.dtype == np.float32
+    assert x.grad.dtype == weight.grad.dtype == bias.grad.dtype == np.float32
+
+
+def test_linear_in_features_mismatch_names_both_shapes(backend):
+    x = mdl.tensor(np.ones((64, 28, 28)))
+    weight = mdl.tensor(np.ones((10, 784)))
+    with pytest.raises(ValueError, match=r"in_features=784.*\(64, 28, 28\).*flatten"):
+        F.linear(x, weight)
+
+
+def test_linear_bias_shape_mismatch(backend):
+    with pytest.raises(ValueError, match=r"bias of shape \(2,\).*got \(3,\)"):
+        F.linear(mdl.tensor(np.ones((1, 3))), mdl.tensor(np.ones((2, 3))), mdl.tensor(np.ones(3)))
+
+
+def test_linear_weight_must_be_2d(backend):
+    with pytest.raises(ValueError, match=r"\(out_features, in_features\).*\(3,\)"):
+        F.linear(mdl.tensor(np.ones((1, 3))), mdl.tensor(np.ones(3)))
