@@ -106,8 +106,13 @@ def _as_host_array(value: Any) -> np.ndarray | None:
 
 
 def _entry_name(where: tuple, taken: dict[str, np.ndarray]) -> str:
-    """The array's path joined with "/", made unique (the JSON tree keeps the exact keys)."""
-    base = "/".join(str(part) for part in where) or "array"
+    """The array's path joined with "/", made unique (the JSON tree keeps the exact keys).
+
+    Unprintable characters become "_": a zip entry name ends at a NUL byte, and lone
+    surrogates cannot be written as UTF-8.
+    """
+    path = "/".join(str(part) for part in where)
+    base = "".join(char if char.isprintable() else "_" for char in path) or "array"
     name, suffix = base, 1
     while name in taken or name == METADATA_ENTRY:
         name, suffix = f"{base}~{suffix}", suffix + 1

@@ -11,6 +11,9 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minidl as mdl
 from minidl import nn
@@ -213,3 +216,33 @@ def test_a_killed_save_leaves_the_old_or_the_new_checkpoint(tmp_path):
         step = checkpoint["step"]
         assert checkpoint["weights"].shape == (size,)
         assert np.all(checkpoint["weights"] == float(step))
+
+
+# ---------------------------------------------------------------------------- any structure
+
+array_leaves = hnp.arrays(
+    st.sampled_from([np.float32, np.float64, np.int64, np.bool_]),
+    hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+)
+plain_leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+checkpoints = st.dictionaries(
+    st.text() | st.integers(),
+    st.recursive(
+        array_leaves | plain_leaves,
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.tuples(children, children)
+            | st.dictionaries(st.text(max_size=5) | st.integers(), children, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=40)
+@given(checkpoint=checkpoints)
+def test_any_nested_checkpoint_round_trips(tmp_path_factory, checkpoint):
+    path = tmp_path_factory.mktemp("roundtrip") / "c.npz"
+    mdl.save(checkpoint, path)
+    assert_same_structure(mdl.load(path), checkpoint)
