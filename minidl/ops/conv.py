@@ -130,7 +130,7 @@ class Conv2d(Function):
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
         xp = backend_of(x).xp
         out_channels, in_channels, kernel_h, kernel_w = weight.shape
-        self.stride, self.padding, self.input_shape = stride, padding, x.shape
+        self.stride, self.padding = stride, padding
         x_padded = pad_spatial(x, padding)
         windows = sliding_windows(x_padded, (kernel_h, kernel_w), stride)
         batch, _, _, _, out_h, out_w = windows.shape
@@ -159,17 +159,17 @@ class Conv2d(Function):
         if needs_weight:
             grad_weight = (grad_rows @ self.columns.T).reshape(self.weight.shape)
         if needs_x:
-            batch, _, out_h, out_w = grad_output.shape
             _, in_channels, kernel_h, kernel_w = self.weight.shape
+            batch, _, out_h, out_w = grad_output.shape
+            _, _, padded_h, padded_w = self.padded_shape
             grad_columns = self.weight.reshape(out_channels, -1).T @ grad_rows
             # col2im channel-major, (C, N, ...): each add then reads one contiguous block
             # per channel; the result is transposed back to NCHW once at the end.
             grad_windows = grad_columns.reshape(
                 in_channels, kernel_h, kernel_w, batch, out_h, out_w
             ).transpose(0, 3, 1, 2, 4, 5)
-            batch, channels, height, width = self.padded_shape
             grad_padded = add_windows_back(
-                grad_windows, (channels, batch, height, width), self.stride
+                grad_windows, (in_channels, batch, padded_h, padded_w), self.stride
             )
             grad_x = xp.ascontiguousarray(
                 unpad_spatial(grad_padded, self.padding).transpose(1, 0, 2, 3)
