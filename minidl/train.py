@@ -1,1 +1,313 @@
-"""The training loop: fit() and History."""
+"""The training loop: ``fit()``, ``evaluate()`` and the ``History`` they record.
+
+``fit`` is the loop a learner writes by hand, with the bookkeeping added around it::
+
+    for epoch in range(epochs):
+        model.train()
+        for inputs, targets in train_loader:
+            optimizer.zero_grad()                     # forget the last batch's gradients
+            loss = loss_fn(model(inputs), targets)    # forward
+            loss.backward()                           # ∂loss/∂parameter for every parameter
+            optimizer.step()                          # the update rule (FORMULAS O1-O4)
+        evaluate(model, val_loader, loss_fn, metrics) # no_grad, model.eval()
+
+Around it: a tqdm progress bar with the running loss, per-epoch validation, and
+checkpoints from which ``resume=True`` continues with exactly the numbers an
+uninterrupted run would have produced (on the CPU).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from minidl import functional as F
+from minidl import metrics as metric_functions
+from minidl import nn
+from minidl import random as minidl_random
+from minidl.autograd import no_grad
+from minidl.backend import get_backend
+from minidl.serialization import load, save
+
+METRICS: dict[str, Callable[..., float]] = {
+    "accuracy": metric_functions.accuracy,
+    "precision": metric_functions.precision,
+    "recall": metric_functions.recall,
+    "f1_score": metric_functions.f1_score,
+    "f1": metric_functions.f1_score,
+}
+
+
+class History:
+    """What ``fit`` measured, one entry per epoch.
+
+    ``history["train_loss"]`` (also ``history.train_loss``), ``history["val_loss"]`` and
+    ``history["val_<metric>"]`` are lists of floats; ``history.epochs`` numbers them
+    from 1.
+    """
+
+    def __init__(self, records: dict[str, list[float]] | None = None) -> None:
+        self.records: dict[str, list[float]] = {"train_loss": []}
+        if records:
+            self.records.update(
+                {key: [float(v) for v in values] for key, values in records.items()}
+            )
+
+    def append(self, **values: float) -> None:
+        for key, value in values.items():
+            self.records.setdefault(key, []).append(float(value))
+
+    @property
+    def epochs(self) -> list[int]:
+        return list(range(1, len(self.records["train_loss"]) + 1))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.records[key]
+
+    def __getattr__(self, key: str) -> list[float]:
+        records = self.__dict__.get("records", {})
+        if key in records:
+            return records[key]
+        raise AttributeError(f"History has no {key!r}; it has {sorted(records)}")
+
+    def __len__(self) -> int:
+        return len(self.records["train_loss"])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, History) and self.records == other.records
+
+    def __repr__(self) -> str:
+        last = ", ".join(
+            f"{key}={values[-1]:.4g}" for key, values in self.records.items() if values
+        )
+        return f"History({len(self)} epochs{', last: ' + last if last else ''})"
+
+    def plot(self):
+        """Loss curves (and metric curves, if any) per epoch; returns the matplotlib Figure."""
+        import matplotlib.pyplot as plt  # only here: plotting is optional
+
+        metric_keys = [k for k in self.records if not k.endswith("loss")]
+        figure, axes = plt.subplots(
+            1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4)
+        )
+        axes = np.atleast_1d(axes)
+        for key in (k for k in self.records if k.endswith("loss")):
+            axes[0].plot(self.epochs, self.records[key], marker="o", label=key)
+        axes[0].set(xlabel="epoch", ylabel="loss", title="loss")
+        axes[0].legend()
+        for key in metric_keys:
+            axes[1].plot(self.epochs, self.records[key], marker="o", label=key)
+        if metric_keys:
+            axes[1].set(xlabel="epoch", title="metrics")
+            axes[1].legend()
+        figure.tight_layout()
+        return figure
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: Callable[..., Any],
+    optimizer: Any,
+    train_loader: Iterable,
+    epochs: int,
+    val_loader: Iterable | None = None,
+    metrics: Sequence[str | Callable[..., float]] = ("accuracy",),
+    progress: bool = True,
+    checkpoint_path: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = False,
+) -> History:
+    """Train ``model`` for ``epochs`` epochs over ``train_loader``; returns the History.
+
+    - ``val_loader``: after each epoch, ``evaluate`` computes the validation loss and
+      ``metrics`` (names from minidl.metrics, e.g. "accuracy", "f1_score", or functions
+      ``metric(y_true, y_pred) -> float``). Pass ``metrics=()`` for regression.
+    - ``progress``: a tqdm bar per epoch with the running mean loss; False prints nothing.
+    - ``checkpoint_path``: save model, optimizer, epoch, history and the random
+      generators' states there every ``checkpoint_every`` epochs (default 1) and after
+      the last epoch.
+    - ``resume=True``: load that checkpoint and go on from the epoch after it, so that
+      ``fit(..., epochs=10)`` interrupted at epoch 4 and resumed ends with the same
+      weights, bit for bit, as one uninterrupted run (on the CPU).
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
+    if checkpoint_every is not None and (
+        not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1
+    ):
+        raise ValueError(f"fit: checkpoint_every must be a positive int, got {checkpoint_every!r}")
+    if (resume or checkpoint_every) and checkpoint_path is None:
+        raise ValueError("fit: resume and checkpoint_every need checkpoint_path=...")
+    metric_table = _resolve_metrics(metrics)
+    history = History()
+    first_epoch = 0
+    if resume:
+        first_epoch = _load_checkpoint(checkpoint_path, model, optimizer, history, train_loader)
+
+    for epoch in range(first_epoch, epochs):
+        model.train()
+        bar = _progress_bar(train_loader, epoch, epochs, progress)
+        loss_sum, sample_count = 0.0, 0
+        for inputs, targets in bar if bar is not None else train_loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            batch_size = len(targets)
+            loss_sum += loss.item() * batch_size
+            sample_count += batch_size
+            if bar is not None:
+                bar.set_postfix(loss=f"{loss_sum / sample_count:.4f}", refresh=False)
+        record = {"train_loss": loss_sum / max(sample_count, 1)}
+        if val_loader is not None:
+            results = evaluate(model, val_loader, loss_fn, metric_table)
+            record.update({f"val_{name}": value for name, value in results.items()})
+        history.append(**record)
+        if bar is not None:
+            bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()}, refresh=True)
+            bar.close()
+
+        finished = epoch + 1
+        if checkpoint_path is not None and (
+            finished % (checkpoint_every or 1) == 0 or finished == epochs
+        ):
+            _save_checkpoint(checkpoint_path, model, optimizer, finished, history, train_loader)
+    return history
+
+
+def evaluate(
+    model: nn.Module,
+    loader: Iterable,
+    loss_fn: Callable[..., Any],
+    metrics: Sequence[str | Callable[..., float]] | dict = ("accuracy",),
+) -> dict[str, float]:
+    """The mean loss and the metrics over ``loader``, under no_grad with ``model.eval()``.
+
+    Returns ``{"loss": ..., "accuracy": ..., ...}``. Metrics see class predictions: the
+    argmax of (N, C) outputs, or for a single output column a threshold (0 on logits
+    for BCEWithLogitsLoss, 0.5 on probabilities for BCELoss).
+    """
+    metric_table = metrics if isinstance(metrics, dict) else _resolve_metrics(metrics)
+    was_training = model.training
+    model.eval()
+    loss_sum, sample_count, outputs, targets_seen = 0.0, 0, [], []
+    try:
+        with no_grad():
+            for inputs, targets in loader:
+                output = model(inputs)
+                batch_size = len(targets)
+                loss_sum += loss_fn(output, targets).item() * batch_size
+                sample_count += batch_size
+                if metric_table:
+                    outputs.append(output.numpy())
+                    targets_seen.append(targets.numpy())
+    finally:
+        model.train(was_training)
+    results = {"loss": loss_sum / max(sample_count, 1)}
+    if metric_table and outputs:
+        predicted = _predicted_classes(np.concatenate(outputs), loss_fn)
+        true = np.concatenate(targets_seen)
+        for name, metric in metric_table.items():
+            results[name] = float(metric(true, predicted))
+    return results
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _resolve_metrics(metrics: Sequence[str | Callable[..., float]]) -> dict[str, Callable]:
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    table = {}
+    for metric in metrics:
+        if callable(metric):
+            table[getattr(metric, "__name__", "metric")] = metric
+        elif metric in METRICS:
+            table[metric] = METRICS[metric]
+        else:
+            raise ValueError(f"unknown metric {metric!r}; known metrics are {sorted(METRICS)}")
+    return table
+
+
+def _predicted_classes(outputs: np.ndarray, loss_fn: Any) -> np.ndarray:
+    """Class predictions from model outputs (see ``evaluate``)."""
+    if outputs.ndim == 2 and outputs.shape[1] >= 2:
+        return outputs.argmax(axis=1)
+    if isinstance(loss_fn, nn.BCEWithLogitsLoss) or loss_fn is F.binary_cross_entropy_with_logits:
+        return (outputs > 0).astype(np.int64).reshape(len(outputs))
+    if isinstance(loss_fn, nn.BCELoss) or loss_fn is F.binary_cross_entropy:
+        return (outputs > 0.5).astype(np.int64).reshape(len(outputs))
+    raise ValueError(
+        f"classification metrics need class predictions, but the model gives outputs of shape "
+        f"{outputs.shape} with {type(loss_fn).__name__}; for regression pass metrics=()"
+    )
+
+
+def _progress_bar(loader: Iterable, epoch: int, epochs: int, progress: bool):
+    if not progress:
+        return None
+    from tqdm import tqdm  # imported only when a bar is shown
+
+    return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=True)
+
+
+def _save_checkpoint(path, model, optimizer, epoch, history, train_loader) -> None:
+    save(
+        {
+            "epoch": epoch,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "history": history.records,
+            "random": {
+                "host": minidl_random.get_state(),
+                "backend": _backend_rng_state(),
+                "train_loader": _loader_state(train_loader),
+            },
+        },
+        path,
+    )
+
+
+def _load_checkpoint(path, model, optimizer, history, train_loader) -> int:
+    """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"fit(resume=True) found no checkpoint at {os.fspath(path)!r}; run fit with "
+            "checkpoint_path=... first, or pass resume=False to start from scratch"
+        )
+    checkpoint = load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    history.records = History(checkpoint["history"]).records
+    generators = checkpoint["random"]
+    minidl_random.set_state(generators["host"])
+    if generators["backend"] is not None:
+        backend = get_backend()
+        if not hasattr(backend, "rng"):
+            backend.seed(None)
+        backend.rng.bit_generator.state = generators["backend"]
+    if generators["train_loader"] is not None:
+        train_loader.set_state(generators["train_loader"])
+    return int(checkpoint["epoch"])
+
+
+def _backend_rng_state() -> dict | None:
+    """The current backend's generator state (dropout masks), where it can be saved.
+
+    NumPy's generator state is a plain dict; CuPy's generator has none to save, so on
+    the GPU a resumed run draws different dropout masks.
+    """
+    generator = getattr(get_backend(), "rng", None)
+    state = getattr(getattr(generator, "bit_generator", None), "state", None)
+    return state if isinstance(state, dict) else None
+
+
+def _loader_state(loader: Any) -> dict | None:
+    get_state = getattr(loader, "get_state", None)
+    return get_state() if get_state is not None else None
