@@ -70,6 +70,26 @@ def _require_float(function: str, what: str, x: Tensor) -> None:
         )
 
 
+def _require_nonempty(function: str, what: str, x: Tensor) -> None:
+    if x.size == 0:
+        raise ValueError(
+            f"{function} got empty {what} of shape {x.shape}; the mean over no elements is "
+            "undefined"
+        )
+
+
+def _check_axis(function: str, x: Tensor, axis: int) -> None:
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{function} axis must be an int, got {axis!r}")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(
+            f"{function} axis {axis} is out of range for a tensor of shape {x.shape} "
+            f"(valid axes: {-x.ndim} to {x.ndim - 1})"
+            if x.ndim
+            else f"{function} needs at least one axis, got a 0-d tensor"
+        )
+
+
 def _check_same_shape(function: str, prediction: Tensor, target: Tensor) -> None:
     if prediction.shape == target.shape:
         return
@@ -106,27 +126,39 @@ def _pool_arguments(
 
 def relu(x: Tensor) -> Tensor:
     """FORMULAS A1: max(0, x), elementwise. Derivative 1 for x ≥ 0 (1 at exactly 0), else 0."""
-    return ReLU.apply(_as_tensor(x))
+    x = _as_tensor(x)
+    _require_float("relu", "input", x)
+    return ReLU.apply(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """FORMULAS A2: σ(x) = 1/(1 + e^(−x)), elementwise; derivative σ(1 − σ). Stable for any x."""
-    return Sigmoid.apply(_as_tensor(x))
+    x = _as_tensor(x)
+    _require_float("sigmoid", "input", x)
+    return Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
     """FORMULAS A3: tanh(x) = (eˣ − e^(−x))/(eˣ + e^(−x)), elementwise; derivative 1 − tanh²."""
-    return Tanh.apply(_as_tensor(x))
+    x = _as_tensor(x)
+    _require_float("tanh", "input", x)
+    return Tanh.apply(x)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """FORMULAS A4: e^(x_i) / Σ_j e^(x_j) along ``axis`` (shifted by the max: stable)."""
-    return Softmax.apply(_as_tensor(x), axis=axis)
+    x = _as_tensor(x)
+    _require_float("softmax", "input", x)
+    _check_axis("softmax", x, axis)
+    return Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log of FORMULAS A4: x_i − log Σ_j e^(x_j) along ``axis``, computed stably."""
-    return LogSoftmax.apply(_as_tensor(x), axis=axis)
+    x = _as_tensor(x)
+    _require_float("log_softmax", "input", x)
+    _check_axis("log_softmax", x, axis)
+    return LogSoftmax.apply(x, axis=axis)
 
 
 # --------------------------------------------------------------------------- layers
@@ -225,6 +257,7 @@ def avg_pool2d(
     Padding counts as zeros in the mean (the divisor is always kH·kW).
     """
     x = _as_tensor(x)
+    _require_float("avg_pool2d", "input", x)
     kernel, strides, paddings = _pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
     return AvgPool2d.apply(x, kernel_size=kernel, stride=strides, padding=paddings)
 
@@ -240,6 +273,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     x = _as_tensor(x)
     if not training or p == 0:
         return x
+    _require_float("dropout", "input", x)
     return Dropout.apply(x, p=float(p))
 
 
@@ -263,6 +297,8 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
     _require_float("mse_loss", "predictions", prediction)
     target = _float_target(_target_tensor(target, prediction), prediction)
     _check_same_shape("mse_loss", prediction, target)
+    if reduction == "mean":
+        _require_nonempty("mse_loss", "prediction and target", prediction)
     return MSELoss.apply(prediction, target, reduction=reduction)
 
 
@@ -282,6 +318,11 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
             f"cross_entropy expected logits of shape (batch, classes), got shape {logits.shape}"
         )
     batch, classes = logits.shape
+    if batch == 0 or classes == 0:
+        raise ValueError(
+            f"cross_entropy needs at least one sample and one class, got logits of shape "
+            f"{logits.shape}"
+        )
     target = _target_tensor(target, logits)
     if target.ndim == 1:
         if target.dtype.kind not in "iu":
@@ -296,7 +337,7 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
                 f"{logits.shape}), got target of shape {target.shape}"
             )
         xp = target.backend.xp
-        if batch and bool(xp.any((target.data < 0) | (target.data >= classes))):
+        if bool(xp.any((target.data < 0) | (target.data >= classes))):
             low, high = int(target.data.min()), int(target.data.max())
             raise ValueError(
                 f"cross_entropy: class indices must be in [0, {classes - 1}] for logits with "
@@ -327,6 +368,7 @@ def binary_cross_entropy(probability: Tensor, target: Any) -> Tensor:
     _require_float("binary_cross_entropy", "probabilities", probability)
     target = _float_target(_target_tensor(target, probability), probability)
     _check_same_shape("binary_cross_entropy", probability, target)
+    _require_nonempty("binary_cross_entropy", "probabilities and targets", probability)
     xp = probability.backend.xp
     if bool(xp.any((probability.data < 0) | (probability.data > 1))):
         raise ValueError(
@@ -348,4 +390,5 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
     _require_float("binary_cross_entropy_with_logits", "logits", logits)
     target = _float_target(_target_tensor(target, logits), logits)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)
+    _require_nonempty("binary_cross_entropy_with_logits", "logits and targets", logits)
     return BinaryCrossEntropyWithLogits.apply(logits, target)

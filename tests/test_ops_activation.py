@@ -115,3 +115,19 @@ def test_softmax_of_float16_extremes_is_finite(backend):
     with np.errstate(over="ignore"):
         result = F.softmax(x).numpy()
     np.testing.assert_array_equal(result, np.array([[0.0, 0.0, 1.0]], dtype=np.float16))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("function", [F.relu, F.sigmoid, F.tanh, F.softmax, F.log_softmax])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_activations_need_floating_point_input(backend, function, dtype):
+    with pytest.raises(TypeError, match=rf"floating-point input, got dtype {dtype}"):
+        function(mdl.tensor(np.zeros((2, 3), dtype=dtype)))
+
+
+@pytest.mark.parametrize("function", [F.softmax, F.log_softmax])
+def test_softmax_axis_out_of_range(backend, function):
+    with pytest.raises(ValueError, match=r"axis 2 is out of range for a tensor of shape \(2, 3\)"):
+        function(mdl.tensor(np.zeros((2, 3))), axis=2)

@@ -65,3 +65,10 @@ def test_dropout_same_seed_same_mask(backend):
 def test_dropout_rejects_p_outside_0_1(backend, p):
     with pytest.raises(ValueError, match=rf"p must be a number in \[0, 1\), got {p!r}"):
         F.dropout(mdl.tensor(np.ones(3)), p=p)
+
+
+def test_dropout_needs_floating_point_input_when_it_applies(backend):
+    integers = mdl.tensor(np.ones((2, 2), dtype=np.int64))
+    with pytest.raises(TypeError, match="floating-point input, got dtype int64"):
+        F.dropout(integers, p=0.5)
+    assert F.dropout(integers, p=0.5, training=False) is integers

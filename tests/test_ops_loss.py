@@ -231,3 +231,17 @@ def test_bce_finite_at_probabilities_exactly_0_and_1(backend, dtype):
     )
     assert loss > 0
     assert grad[2] < 0 and grad[3] > 0  # wrong predictions still get pushed the right way
+
+
+@pytest.mark.parametrize(
+    "loss", [F.mse_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits]
+)
+def test_mean_of_no_elements_is_an_error(backend, loss):
+    with pytest.raises(ValueError, match=r"empty .* of shape \(0,\)"):
+        loss(mdl.tensor(np.zeros(0)), mdl.tensor(np.zeros(0)))
+    assert F.mse_loss(mdl.tensor(np.zeros(0)), mdl.tensor(np.zeros(0)), reduction="sum").item() == 0
+
+
+def test_cross_entropy_needs_a_sample_and_a_class(backend):
+    with pytest.raises(ValueError, match=r"at least one sample and one class.*\(0, 3\)"):
+        F.cross_entropy(mdl.tensor(np.zeros((0, 3))), mdl.tensor(np.zeros(0, dtype=np.int64)))
