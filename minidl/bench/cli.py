@@ -1,0 +1,167 @@
+"""``minidl bench``: the command line of the benchmark suite.
+
+minidl bench                      # everything, on every backend, vs PyTorch if installed
+minidl bench --quick              # under a minute: few rounds, the biggest cases skipped
+minidl bench --workloads a,f --backends numpy --rounds 20 --out /tmp/results --no-torch
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from minidl import backend as backends
+from minidl.bench import machine, report
+from minidl.bench.cases import GROUPS, select_cases
+from minidl.bench.suite import FULL, QUICK, measure_case, torch_devices
+
+DEFAULT_OUT = Path("benchmarks") / "results"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    groups = "; ".join(f"{letter}: {text}" for letter, text in GROUPS.items())
+    parser = argparse.ArgumentParser(
+        prog="minidl bench",
+        description="Time minidl's workloads on every backend, side by side with PyTorch.",
+        epilog=f"workload groups: {groups}",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="few rounds, skip the biggest cases (under a minute)"
+    )
+    parser.add_argument(
+        "--workloads", help="comma-separated group letters or case keys (default: all)"
+    )
+    parser.add_argument(
+        "--backends", help="comma-separated minidl backends (default: all available)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="timed rounds per case (default 15; 3 with --quick)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"folder for the JSON file (default {DEFAULT_OUT})",
+    )
+    parser.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the peak-memory measurements"
+    )
+    return parser.parse_args(argv)
+
+
+def chosen_backends(requested: str | None) -> list[str]:
+    available = backends.available()
+    if requested is None:
+        return available
+    names = [name.strip() for name in requested.split(",") if name.strip()]
+    missing = [name for name in names if name not in available]
+    if missing:
+        raise SystemExit(
+            f"minidl bench: backend(s) {', '.join(missing)} not available here "
+            f"(available: {', '.join(available)})"
+        )
+    return names
+
+
+def set_up_torch(use_torch: bool, blas_threads: int | None) -> dict[str, Any]:
+    """Import PyTorch if wanted and present; give it as many threads as NumPy's BLAS has."""
+    if not use_torch:
+        return {"used": False, "reason": "--no-torch"}
+    try:
+        import torch
+    except ImportError:
+        return {"used": False, "reason": "PyTorch is not installed"}
+    if blas_threads:
+        torch.set_num_threads(blas_threads)
+    return {"used": True, "threads": torch.get_num_threads()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite, print the table and write the JSON file; returns the exit status."""
+    args = parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    if args.rounds:
+        settings = replace(settings, rounds=args.rounds)
+    if args.no_memory:
+        settings = replace(settings, measure_memory=False)
+    try:
+        cases = select_cases(args.workloads, args.quick)
+    except ValueError as error:
+        print(f"minidl bench: {error}")
+        return 2
+    backend_names = chosen_backends(args.backends)
+    started, when = time.perf_counter(), datetime.now()
+
+    info = machine.machine_info()
+    load_at_start = machine.load_average()
+    if load_at_start and load_at_start[0] > (info["cpu_cores"] or 1):
+        print(
+            f"minidl bench: warning: load average {load_at_start[0]} is above the "
+            f"{info['cpu_cores']} cores: other processes compete for the CPU, timings will be noisy"
+        )
+    torch_state = set_up_torch(not args.no_torch, info["blas"].get("threads"))
+    devices = torch_devices(backend_names) if torch_state["used"] else []
+    print(
+        f"minidl bench: {len(cases)} case(s) on {', '.join(backend_names)}"
+        + (f" vs torch on {', '.join(devices)}" if devices else " (no PyTorch comparison)")
+    )
+
+    gemm_peak = {
+        name: machine.gemm_peak_gflops(name, settings.gemm_size, settings.gemm_repeats)
+        for name in backend_names
+    }
+    torch_gemm = {
+        device: machine.torch_gemm_gflops(device, settings.gemm_size, settings.gemm_repeats)
+        for device in devices
+    }
+    peaks = {name: peak["gflops"] for name, peak in gemm_peak.items()}
+    measured = []
+    for case in cases:
+        print(f"  {case.key}: {case.title} ...", flush=True)
+        measured.append(measure_case(case, backend_names, devices, settings, peaks))
+
+    results = {
+        "format": "minidl-bench/1",
+        "date": when.isoformat(timespec="seconds"),
+        "command": "minidl bench " + " ".join(argv if argv is not None else []),
+        "settings": {
+            **asdict(settings),
+            "quick": args.quick,
+            "backends": backend_names,
+            "torch_devices": devices,
+        },
+        "machine": info,
+        "threads": {"numpy_blas": info["blas"].get("threads"), "torch": torch_state.get("threads")},
+        "torch": torch_state,
+        "gemm_peak": gemm_peak,
+        "torch_gemm": torch_gemm,
+        "memory_method": report_memory_method(),
+        "cases": measured,
+        "elapsed_seconds": None,
+        "load_average": {"start": load_at_start, "end": machine.load_average()},
+    }
+    results["elapsed_seconds"] = round(time.perf_counter() - started, 1)
+    path = report.write_json(results, args.out, when)
+    print()
+    print(report.machine_summary(results))
+    print()
+    print(report.terminal_table(results))
+    errors = report.errors_summary(results)
+    if errors:
+        print("\nNot measured:\n" + errors)
+    summary = report.targets_summary(results)
+    if summary:
+        print("\nGoals (minidl/numpy vs torch/cpu):\n" + summary)
+    print(f"\nwrote {path} ({results['elapsed_seconds']} s)")
+    return 0
+
+
+def report_memory_method() -> str:
+    from minidl.bench import memory
+
+    return (memory.__doc__ or "").strip()

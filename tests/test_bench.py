@@ -1,0 +1,112 @@
+"""The benchmark suite runs end to end and writes a well-formed JSON file.
+
+Timings are never asserted (they depend on the machine): only the structure of what
+``minidl bench`` records, and the pure helpers (FLOP counts, statistics, selection).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from minidl.bench import main
+from minidl.bench.cases import select_cases
+from minidl.bench.flops import conv2d_flops, linear_flops, training_flops
+from minidl.bench.timing import summarize
+
+STAT_KEYS = {"median_ms", "q1_ms", "q3_ms", "min_ms", "max_ms"}
+
+
+def run_quick(tmp_path, *extra: str) -> dict:
+    status = main(["--quick", "--rounds", "2", "--out", str(tmp_path), *extra])
+    assert status == 0
+    files = list(tmp_path.glob("*.json"))
+    assert len(files) == 1, files
+    assert files[0].name.endswith("-quick.json")
+    return json.loads(files[0].read_text(encoding="utf-8"))
+
+
+def check_contender(contender: dict, rounds: int) -> None:
+    assert contender["label"] == f"{contender['framework']}/{contender['device']}"
+    assert len(contender["samples_ms"]) == rounds
+    assert all(sample > 0 for sample in contender["samples_ms"])
+    assert set(contender["stats"]) == STAT_KEYS
+    stats = contender["stats"]
+    assert (
+        stats["min_ms"] <= stats["q1_ms"] <= stats["median_ms"] <= stats["q3_ms"] <= stats["max_ms"]
+    )
+    assert contender["steps_per_sample"] >= 1
+    assert set(contender["memory"]) == {"peak_bytes", "method", "note"}
+
+
+def test_quick_run_without_torch_records_every_quick_case(tmp_path, capsys):
+    results = run_quick(tmp_path, "--backends", "numpy", "--no-torch")
+    assert results["format"] == "minidl-bench/1"
+    assert results["settings"]["quick"] is True and results["settings"]["rounds"] == 2
+    machine = results["machine"]
+    assert {"cpu_model", "cpu_cores", "gpus", "versions", "blas"} <= set(machine)
+    assert {"python", "numpy", "torch", "cupy"} <= set(machine["versions"])
+    assert results["gemm_peak"]["numpy"]["gflops"] > 0
+    assert results["torch"]["used"] is False
+
+    keys = [case["key"] for case in results["cases"]]
+    assert keys == [case.key for case in select_cases(None, quick=True)]
+    assert "b-cnn-train-b256" not in keys  # the biggest case is skipped by --quick
+    for case in results["cases"]:
+        assert case["errors"] == [], case["errors"]
+        (contender,) = case["contenders"]
+        assert contender["label"] == "minidl/numpy"
+        check_contender(contender, rounds=2)
+        assert contender["memory"]["method"] == "tracemalloc"
+        assert contender["memory"]["peak_bytes"] > 0
+        if case["flops_per_step"]:
+            assert contender["gflops"] > 0 and contender["peak_fraction"] > 0
+        assert case["comparisons"] == []
+        for target in case["targets"]:
+            assert target["met"] is None or target["measure"] == "peak_fraction"
+    printed = capsys.readouterr().out
+    assert "median ms" in printed and "a-mlp-train-b64" in printed
+
+
+def test_quick_run_with_torch_compares_on_the_same_weights(tmp_path):
+    pytest.importorskip("torch")
+    results = run_quick(tmp_path, "--backends", "numpy", "--workloads", "a-mlp-train-b64,f")
+    assert results["threads"]["torch"] == results["threads"]["numpy_blas"]
+    for case in results["cases"]:
+        assert case["errors"] == [], case["errors"]
+        assert [c["label"] for c in case["contenders"]] == ["minidl/numpy", "torch/cpu"]
+        (comparison,) = case["comparisons"]
+        assert comparison["ratio"] > 0
+        # Same initial weights and data: the first loss / gradient sum agree.
+        assert comparison["check_relative_difference"] < 1e-3
+        for target in case["targets"]:
+            assert target["met"] in (True, False)
+
+
+def test_unknown_workload_is_a_clear_error(tmp_path, capsys):
+    assert main(["--quick", "--workloads", "z", "--out", str(tmp_path)]) == 2
+    assert "unknown workload" in capsys.readouterr().out
+    assert not list(tmp_path.iterdir())
+
+
+def test_select_cases_by_group_and_key():
+    assert {case.group for case in select_cases("a,f", quick=False)} == {"a", "f"}
+    assert [case.key for case in select_cases("b", quick=True)] == ["b-cnn-train-b64"]
+    assert [case.key for case in select_cases("b-cnn-train-b256", quick=True)] == [
+        "b-cnn-train-b256"
+    ]
+
+
+def test_flop_counts():
+    assert linear_flops(64, 784, 128) == 2 * 64 * 784 * 128
+    # A valid 3×3 conv of a 1-channel 28×28 image: 26×26 outputs, 9 multiply-adds each.
+    assert conv2d_flops(1, 1, 1, 3, 26, 26) == 2 * 26 * 26 * 9
+    # Forward, weight gradients, and input gradients of all but the first layer.
+    assert training_flops([10, 5]) == 15 + 15 + 5
+
+
+def test_summarize_gives_median_quartiles_and_extremes():
+    stats = summarize([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert stats == {"median_ms": 3.0, "q1_ms": 2.0, "q3_ms": 4.0, "min_ms": 1.0, "max_ms": 5.0}
+    assert summarize([7.0])["median_ms"] == 7.0
