@@ -66,3 +66,16 @@ def test_linear_bias_shape_mismatch(backend):
 def test_linear_weight_must_be_2d(backend):
     with pytest.raises(ValueError, match=r"\(out_features, in_features\).*\(3,\)"):
         F.linear(mdl.tensor(np.ones((1, 3))), mdl.tensor(np.ones(3)))
+
+
+@given(x=float_arrays(st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))))
+def test_flatten_keeps_the_batch_axis(backend, x):
+    t = leaf(x)
+    flat = F.flatten(t)
+    np.testing.assert_array_equal(flat.numpy(), x.reshape(x.shape[0], -1))
+    assert mdl.gradcheck(F.flatten, [t])
+
+
+def test_flatten_needs_a_batch_axis(backend):
+    with pytest.raises(ValueError, match="batch axis, got a 0-d tensor"):
+        F.flatten(mdl.tensor(1.0))

@@ -103,6 +103,15 @@ def test_cross_entropy_keeps_float32(backend):
     assert loss.dtype == np.float32 and logits.grad.dtype == np.float32
 
 
+def test_uint8_class_labels_work(backend):
+    # Dataset labels often come as uint8 (MNIST's IDX files).
+    logits = mdl.tensor(np.zeros((2, 3)), requires_grad=True)
+    F.cross_entropy(logits, np.array([2, 0], dtype=np.uint8)).backward()
+    np.testing.assert_allclose(
+        mdl.get_backend().to_numpy(logits.grad), [[1 / 6, 1 / 6, -1 / 3], [-1 / 3, 1 / 6, 1 / 6]]
+    )
+
+
 def test_cross_entropy_float_indices_are_a_type_error(backend):
     with pytest.raises(TypeError, match=r"integer class indices, got dtype float32.*\(2, 3\)"):
         F.cross_entropy(mdl.tensor(np.zeros((2, 3))), mdl.tensor([0.0, 1.0]))
