@@ -1,8 +1,329 @@
-"""The ``minidl`` command: train, bench, info."""
+"""The ``minidl`` command: train, bench, info.
 
+minidl train                         an MLP on the bundled digits data, Adam, NumPy
+minidl train --model cnn --epochs 10 --save digits.npz
+minidl train --dataset diabetes      regression: test MSE against predicting the mean
+minidl info                          version, Python, NumPy/CuPy, backends, GPU
+minidl bench --help                  the backend benchmark suite (minidl.bench)
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
 import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+DATASETS = ("digits", "breast_cancer", "diabetes", "mnist", "fashion-mnist")
+IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist")
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
+DEFAULT_LR = {"gd": 0.5, "sgd": 0.05, "momentum": 0.01, "adam": 1e-3}
+DEFAULT_EPOCHS = {
+    "digits": 30,
+    "breast_cancer": 30,
+    "diabetes": 100,
+    "mnist": 5,
+    "fashion-mnist": 5,
+}
+INTERRUPTED = 130  # the shell's exit status after Ctrl-C (128 + SIGINT)
 
 
-def main(argv=None) -> int:
-    print("minidl: the command line is not built yet", file=sys.stderr)
+def main(argv: list[str] | None = None) -> int:
+    """Run the command in ``argv`` (default: the process arguments); returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "bench":  # the suite parses its own flags
+        return run_bench(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        check_train_args(parser, args)
+        return run_train(args)
+    if args.command == "info":
+        return run_info()
+    parser.print_help()
     return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="minidl", description="minidl: a small, readable deep learning library."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{train,bench,info}")
+
+    train = commands.add_parser(
+        "train",
+        help="train a model on a real data set and report its test score",
+        description="Train a model and report its score on a held-out test set.",
+    )
+    train.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
+    train.add_argument("--dataset", choices=DATASETS, default="digits")
+    train.add_argument("--data-root", default="data", help="folder of the (Fashion-)MNIST files")
+    train.add_argument(
+        "--download", action="store_true", help="fetch missing (Fashion-)MNIST files"
+    )
+    train.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="adam",
+        help="gd uses the whole training set as one batch (FORMULAS O1)",
+    )
+    train.add_argument("--lr", type=positive_float, help="learning rate (default per optimizer)")
+    train.add_argument("--epochs", type=positive_int, help="default per data set")
+    train.add_argument("--batch-size", type=positive_int, default=32)
+    train.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--save", metavar="PATH", help="save the trained weights (.npz)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    commands.add_parser("bench", help="the backend benchmark suite (minidl bench --help)")
+    commands.add_parser("info", help="versions, backends and devices")
+    return parser
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.model == "cnn" and args.dataset not in IMAGE_DATASETS:
+        parser.error(
+            f"--model cnn needs an image data set ({', '.join(IMAGE_DATASETS)}), "
+            f"got --dataset {args.dataset}"
+        )
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
+
+
+# --------------------------------------------------------------------------- train
+
+
+@dataclass
+class Task:
+    """A data set ready to train on, and what kind of problem it is."""
+
+    kind: str  # "classification", "binary" or "regression"
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_outputs: int
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+
+
+def load_task(args: argparse.Namespace) -> Task:
+    """Load and prepare the data set named by ``--dataset``."""
+    from minidl.data import datasets, standardize, train_test_split
+
+    images = args.model == "cnn"
+    if args.dataset == "digits":
+        x, y = datasets.load_digits(images=images)
+        x_train, x_test, y_train, y_test = train_test_split(x, y, seed=args.seed, stratify=y)
+        return Task("classification", x_train, y_train, x_test, y_test, 10)
+    if args.dataset in ("mnist", "fashion-mnist"):
+        loader = datasets.mnist if args.dataset == "mnist" else datasets.fashion_mnist
+        x_train, y_train = loader(args.data_root, train=True, download=args.download)
+        x_test, y_test = loader(args.data_root, train=False, download=args.download)
+        if not images:
+            x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+        return Task("classification", x_train, y_train, x_test, y_test, 10)
+
+    if args.dataset == "breast_cancer":
+        x, y = datasets.load_breast_cancer()
+        stratify = y
+    else:
+        x, y = datasets.load_diabetes()
+        stratify = None
+    x_train, x_test, y_train, y_test = train_test_split(x, y, seed=args.seed, stratify=stratify)
+    x_train, mean, std = standardize(x_train)  # D1, with the training set's statistics
+    x_test, _, _ = standardize(x_test, mean, std)
+    preprocessing = {"feature_mean": mean, "feature_std": std}
+    if args.dataset == "breast_cancer":
+        column = lambda labels: labels.astype(np.float32).reshape(-1, 1)  # noqa: E731
+        return Task("binary", x_train, column(y_train), x_test, column(y_test), 1, preprocessing)
+    # Regression: train on standardized targets, report the MSE in the original units.
+    target_mean, target_std = float(y_train.mean()), float(y_train.std())
+    preprocessing.update(target_mean=target_mean, target_std=target_std)
+    scaled = ((y_train - target_mean) / target_std).reshape(-1, 1)
+    return Task("regression", x_train, scaled, x_test, y_test, 1, preprocessing)
+
+
+def build_model(args: argparse.Namespace, task: Task):
+    from minidl import models
+
+    if args.model == "cnn":
+        channels, size = task.x_train.shape[1], task.x_train.shape[2]
+        return models.cnn(channels, size, task.num_outputs)
+    return models.mlp(task.x_train.shape[1], (64, 64), task.num_outputs)
+
+
+def build_optimizer(args: argparse.Namespace, model):
+    from minidl import optim
+
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    make = {"gd": optim.GD, "sgd": optim.SGD, "momentum": optim.Momentum, "adam": optim.Adam}
+    return make[args.optimizer](model.parameters(), lr=lr)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """``minidl train``: load the data, train, print the test score, save if asked.
+
+    Ctrl-C stops cleanly with exit status 130; during training it first saves the
+    weights reached so far to ``--save`` when given.
+    """
+    import minidl as mdl
+
+    try:
+        backend = mdl.backend.get(args.backend)
+        task = load_task(args)
+    except mdl.BackendUnavailableError as error:
+        print(f"minidl train: {error}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, ImportError, ValueError, OSError) as error:
+        hint = " (or pass --download)" if isinstance(error, FileNotFoundError) else ""
+        print(f"minidl train: {error}{hint}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return INTERRUPTED
+    with mdl.use_backend(backend):
+        return train_and_report(args, task)
+
+
+def train_and_report(args: argparse.Namespace, task: Task) -> int:
+    import minidl as mdl
+    from minidl import nn, train
+    from minidl.data import DataLoader, TensorDataset
+
+    mdl.manual_seed(args.seed)
+    model = build_model(args, task)
+    optimizer = build_optimizer(args, model)
+    loss_fn = {
+        "classification": nn.CrossEntropyLoss(),
+        "binary": nn.BCEWithLogitsLoss(),
+        "regression": nn.MSELoss(),
+    }[task.kind]
+    batch_size = len(task.x_train) if args.optimizer == "gd" else args.batch_size
+    train_loader = DataLoader(
+        TensorDataset(task.x_train, task.y_train),
+        batch_size=batch_size,
+        shuffle=True,
+        seed=args.seed,
+    )
+    epochs = args.epochs or DEFAULT_EPOCHS[args.dataset]
+    print(
+        f"training {args.model} on {args.dataset} ({len(task.x_train)} train / "
+        f"{len(task.x_test)} test samples) with {type(optimizer).__name__} "
+        f"lr={optimizer.lr:g}, {epochs} epochs, batch {batch_size}, "
+        f"backend {mdl.get_backend().name}"
+    )
+    started = time.perf_counter()
+    try:
+        train.fit(
+            model, loss_fn, optimizer, train_loader, epochs,
+            metrics=(), progress=not args.no_progress,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        if args.save:
+            save_model(args, model, task)
+        return INTERRUPTED
+    print(f"trained in {time.perf_counter() - started:.1f} s")
+    report_test_score(model, task)
+    if args.save:
+        save_model(args, model, task)
+    return 0
+
+
+def report_test_score(model, task: Task) -> None:
+    import minidl as mdl
+    from minidl import metrics
+
+    model.eval()
+    with mdl.no_grad():
+        outputs = np.concatenate(
+            [
+                model(mdl.tensor(task.x_test[start : start + 1024])).numpy()
+                for start in range(0, len(task.x_test), 1024)
+            ]
+        )
+    if task.kind == "classification":
+        print(f"test accuracy: {metrics.accuracy(task.y_test, outputs):.4f}")
+    elif task.kind == "binary":
+        predicted = (outputs[:, 0] > 0).astype(np.int64)  # logit > 0 ⇔ probability > 0.5
+        print(
+            f"test accuracy: {metrics.accuracy(task.y_test, predicted):.4f}  "
+            f"F1: {metrics.f1_score(task.y_test, predicted):.4f}"
+        )
+    else:
+        scale = task.preprocessing
+        predictions = outputs[:, 0] * scale["target_std"] + scale["target_mean"]
+        test_mse = float(np.mean((predictions - task.y_test) ** 2))
+        baseline = float(np.mean((scale["target_mean"] - task.y_test) ** 2))
+        print(f"test MSE: {test_mse:.1f}  (predicting the training mean: {baseline:.1f})")
+
+
+def save_model(args: argparse.Namespace, model, task: Task) -> None:
+    import minidl as mdl
+
+    settings = {
+        key: value for key, value in vars(args).items() if isinstance(value, (str, int, float))
+    }
+    mdl.save(
+        {"model": model.state_dict(), "settings": settings, "preprocessing": task.preprocessing},
+        args.save,
+    )
+    print(f"saved the model to {args.save}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- info, bench
+
+
+def run_info() -> int:
+    import minidl as mdl
+
+    print(f"minidl {mdl.__version__}")
+    print(f"Python {platform.python_version()} ({platform.platform()})")
+    print(f"NumPy {np.__version__}")
+    try:
+        import cupy
+
+        print(f"CuPy {cupy.__version__}")
+    except ImportError:
+        print("CuPy not installed (pip install minidl[gpu] for NVIDIA GPUs)")
+    available = mdl.backend.available()
+    print(f"backends available: {', '.join(available)}")
+    for name in available:
+        print(f"  {name}: {mdl.backend.get(name).device_name()}")
+    if "cupy" not in available:
+        try:
+            mdl.backend.get("cupy")
+        except mdl.BackendUnavailableError as error:
+            print(f"  cupy: unavailable ({error})")
+    return 0
+
+
+def run_bench(argv: list[str]) -> int:
+    try:
+        from minidl.bench import main as bench_main
+    except ImportError as error:
+        print(f"minidl bench: the benchmark suite is not available here ({error})", file=sys.stderr)
+        return 1
+    return int(bench_main(argv) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

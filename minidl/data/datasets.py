@@ -137,8 +137,7 @@ def _idx_dataset(
         raise FileNotFoundError(
             f"{function_name}: missing {', '.join(missing)} in {folder}/ (the .gz files as "
             f"published, or the same names without .gz). Put the files there, or call "
-            f"{function_name}(root, download=True) (CLI: --data-root and a network "
-            "connection) to fetch them from the official mirrors"
+            f"{function_name}(root, download=True) to fetch them from the official mirrors"
         )
     images = idx.read_idx(paths[0], idx.IMAGES_MAGIC)
     labels = idx.read_idx(paths[1], idx.LABELS_MAGIC)
