@@ -15,7 +15,7 @@ from minidl import functional as F
 def conv2d_reference(x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
     """The definition, one output element at a time: the test oracle for conv2d.
 
-    output[n, f, oh, ow] = b[f] + Σ_{c,i,j} weight[f, c, i, j] · x_padded[n, c, oh·sh + i, ow·sw + j]
+    output[n, f, oh, ow] = b[f] + Σ_{c,i,j} weight[f, c, i, j] · x_padded[n, c, oh·sh+i, ow·sw+j]
     """
     (stride_h, stride_w), (pad_h, pad_w) = stride, padding
     batch, channels, height, width = x.shape
