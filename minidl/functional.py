@@ -81,12 +81,12 @@ def _require_nonempty(function: str, what: str, x: Tensor) -> None:
 def _check_axis(function: str, x: Tensor, axis: int) -> None:
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"{function} axis must be an int, got {axis!r}")
+    if x.ndim == 0:
+        raise ValueError(f"{function} needs a tensor with at least one axis, got a 0-d tensor")
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(
             f"{function} axis {axis} is out of range for a tensor of shape {x.shape} "
             f"(valid axes: {-x.ndim} to {x.ndim - 1})"
-            if x.ndim
-            else f"{function} needs at least one axis, got a 0-d tensor"
         )
 
 
