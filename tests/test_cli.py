@@ -113,3 +113,19 @@ def test_console_script_runs(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout
+
+
+def test_unavailable_backend_is_a_clear_error(capsys):
+    if "cupy" in mdl.backend.available():
+        pytest.skip("CuPy runs here")
+    assert cli.main(["train", "--backend", "cupy", "--epochs", "1"]) == 1
+    assert "cupy" in capsys.readouterr().err
+
+
+def test_bench_delegates_its_arguments(monkeypatch):
+    import minidl.bench
+
+    received = []
+    monkeypatch.setattr(minidl.bench, "main", lambda argv: received.append(argv) or 0)
+    assert cli.main(["bench", "--quick", "--backend", "numpy"]) == 0
+    assert received == [["--quick", "--backend", "numpy"]]

@@ -52,6 +52,7 @@ class Optimizer:
         with no_grad():
             for param, state in zip(self.params, self.state):
                 if param.grad is not None:
+                    _follow_device(param, state)
                     self.update(param, param.grad, state)
 
     def zero_grad(self) -> None:
@@ -214,3 +215,10 @@ def _to_host(value: Any) -> Any:
     if isinstance(value, int):
         return value
     return backend_of(value).to_numpy(value).copy()
+
+
+def _follow_device(param: Tensor, state: dict[str, Any]) -> None:
+    """Move a parameter's state arrays to its device if ``model.to(...)`` moved it."""
+    for name, value in state.items():
+        if not isinstance(value, int) and type(value) is not type(param.data):
+            state[name] = param.backend.asarray(backend_of(value).to_numpy(value))
