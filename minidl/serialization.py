@@ -130,6 +130,11 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
         prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
     )
     try:
+        # mkstemp creates the file private (0600); give it the permissions any new file
+        # gets (0666 less the umask), as a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(descriptor, "wb") as file:
             _write_npz(file, arrays)
             file.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,11 @@ def test_any_nested_checkpoint_round_trips(tmp_path_factory, checkpoint):
     path = tmp_path_factory.mktemp("roundtrip") / "c.npz"
     mdl.save(checkpoint, path)
     assert_same_structure(mdl.load(path), checkpoint)
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    path = tmp_path / "perm.npz"
+    mdl.save({"w": np.zeros(2)}, path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask
