@@ -21,7 +21,7 @@ from minidl.errors import (
 )
 from minidl.gradcheck import gradcheck
 from minidl.random import manual_seed
-from minidl.serialization import *  # noqa: F403  (save, load)
+from minidl.serialization import load, save
 from minidl.tensor import Tensor, tensor
 
 __version__ = "0.1.0"
@@ -31,5 +31,5 @@ __all__ = [
     "GradcheckError", "GraphFreedError", "Tensor", "backend", "data", "detect_anomaly",
     "enable_grad", "functional", "get_backend", "gradcheck", "is_grad_enabled",
     "manual_seed", "metrics", "nn", "no_grad", "optim", "set_backend", "tensor", "train",
-    "use_backend",
+    "use_backend", "save", "load",
 ]  # fmt: skip
