@@ -25,7 +25,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as mdl
-from minidl import functional as F, optim
+from minidl import functional as F
+from minidl import optim
 
 mdl.manual_seed(0)
 
@@ -90,7 +91,7 @@ show_graph(L)
 # %%
 dL_dd = 2 * d.item()
 by_hand = {"a": dL_dd * b.item(), "b": dL_dd * a.item(), "c": dL_dd * 1.0}
-by_hand
+print(by_hand)
 
 # %% [markdown]
 # ## 3. The same with `backward()`
@@ -197,7 +198,12 @@ ax.plot(grid, (grid - 3) ** 2, color="0.6", label="L(w) = (w − 3)²")
 ax.plot(steps, (steps - 3) ** 2, "o-", color="C0", label="gradient descent, α = 0.1")
 ax.plot([2.34], [(2.34 - 3) ** 2], "x", color="C3", markersize=10, label="document's w₂ = 2.34")
 for step, value, _ in history[:3]:
-    ax.annotate(f"w{step} = {value:.2f}", (value, (value - 3) ** 2), textcoords="offset points", xytext=(5, 8))
+    ax.annotate(
+        f"w{step} = {value:.2f}",
+        (value, (value - 3) ** 2),
+        textcoords="offset points",
+        xytext=(5, 8),
+    )
 ax.set_xlabel("w")
 ax.set_ylabel("L")
 ax.legend()

@@ -41,6 +41,7 @@ mdl.manual_seed(0)
 # call `backward()` on $\sum_k f(x_k)$. Since $\partial/\partial x_k \sum_j f(x_j) = f'(x_k)$,
 # `x.grad` holds the derivative at every point.
 
+
 # %%
 def value_and_derivative(activation, points):
     x = mdl.tensor(points, requires_grad=True)
@@ -123,7 +124,9 @@ theta1 = mdl.tensor(1.0, requires_grad=True)
 J = F.mse_loss(theta0 + theta1 * x, target, reduction="half_sum")
 J.backward()
 print(f"J = {J.item()},  dJ/dθ0 = {float(theta0.grad)},  dJ/dθ1 = {float(theta1.grad)}")
-print("document 001 (E6):", np.mean([1.0, 2.0, 4.0]), np.mean(np.array([1.0, 2.0, 4.0]) * [1, 2, 3]))
+print(
+    "document 001 (E6):", np.mean([1.0, 2.0, 4.0]), np.mean(np.array([1.0, 2.0, 4.0]) * [1, 2, 3])
+)
 
 # %% [markdown]
 # ## 4. Cross-entropy on the documents' example (L3–L5, L7)
@@ -166,7 +169,9 @@ constant_logits = mdl.tensor(np.log(np.tile([0.7, 0.3], (100, 1))))
 cross_entropy = F.cross_entropy(constant_logits, mdl.tensor(labels)).item()
 documents_formula = -(1 / 100) * sum(60 * np.log(0.7) + 40 * np.log(0.3) for _ in range(100))
 print(f"cross-entropy (L4): {cross_entropy:.4f}   = -(60 ln 0.7 + 40 ln 0.3)/100")
-print(f"document 001's J:   {documents_formula:.2f}   (E8: 100× too large, and blind to the labels)")
+print(
+    f"document 001's J:   {documents_formula:.2f}   (E8: 100× too large, and blind to the labels)"
+)
 
 # %% [markdown]
 # ## 5. Binary cross-entropy (L6)

@@ -100,7 +100,9 @@ plt.tight_layout()
 plt.show()
 
 for name, path in paths.items():
-    print(f"{name:30s} w after 40 steps = {path[-1].round(3)}   L = {loss_at(mdl.tensor(path[-1])).item():.4f}")
+    print(
+        f"{name:30s} w after 40 steps = {path[-1].round(3)}   L = {loss_at(mdl.tensor(path[-1])).item():.4f}"
+    )
 
 # %% [markdown]
 # What the picture shows:
@@ -211,7 +213,11 @@ def train_x2(make_optimizer, steps=300, batch_size=None):
     batch_rng = np.random.default_rng(2)
     losses = []
     for _ in range(steps):
-        rows = slice(None) if batch_size is None else batch_rng.choice(len(points), batch_size, replace=False)
+        rows = (
+            slice(None)
+            if batch_size is None
+            else batch_rng.choice(len(points), batch_size, replace=False)
+        )
         opt.zero_grad()
         loss_fn(model(P[rows]), T[rows]).backward()
         opt.step()

@@ -1,0 +1,84 @@
+"""The example notebooks run, and each stays in sync with its percent-format script.
+
+``examples/NN_name.py`` (jupytext percent format) is the source that is easy to review;
+``examples/NN_name.ipynb`` is the same notebook for Jupyter, stored without outputs.
+After editing a script, regenerate its notebook with
+
+    jupytext --to notebook examples/NN_name.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="nbformat is in the dev extra")
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+NOTEBOOKS = sorted(EXAMPLES.glob("[0-9][0-9]_*.ipynb"))
+SCRIPTS = sorted(EXAMPLES.glob("[0-9][0-9]_*.py"))
+TIMEOUT_PER_CELL = 120  # seconds; each notebook takes well under a minute in total
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 6, f"expected the six example notebooks, found {NOTEBOOKS}"
+
+
+def test_every_notebook_has_a_script_and_back():
+    notebook_stems = {path.stem for path in NOTEBOOKS}
+    script_stems = {path.stem for path in SCRIPTS}
+    assert notebook_stems == script_stems, (
+        f"unpaired: notebooks without a script {sorted(notebook_stems - script_stems)}, "
+        f"scripts without a notebook {sorted(script_stems - notebook_stems)}"
+    )
+
+
+def _cells(notebook) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+@pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_matches_its_script(notebook_path):
+    jupytext = pytest.importorskip("jupytext", reason="jupytext is in the dev extra")
+    script = jupytext.read(notebook_path.with_suffix(".py"), fmt="py:percent")
+    notebook = nbformat.read(notebook_path, as_version=4)
+    assert _cells(notebook) == _cells(script), (
+        f"{notebook_path.name} is out of sync with its script; run "
+        f"`jupytext --to notebook examples/{notebook_path.stem}.py`"
+    )
+
+
+@pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_is_stored_without_outputs(notebook_path):
+    notebook = nbformat.read(notebook_path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, (
+                f"{notebook_path.name} cell {index} is stored with outputs; clear them"
+            )
+
+
+@pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_runs_top_to_bottom(notebook_path, monkeypatch):
+    nbclient = pytest.importorskip("nbclient", reason="nbclient is in the dev extra")
+    pytest.importorskip("ipykernel", reason="ipykernel (the python3 kernel) is in the dev extra")
+    # The kernel inherits this environment: plots go to Agg, and new tensors start on
+    # NumPy unless the notebook itself asks for another backend. The notebooks' matrices
+    # are small, and a multi-threaded BLAS on a busy machine (other tests running beside
+    # this one) spends more time waiting for its threads than computing: one thread
+    # each keeps a notebook's run time steady.
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("MINIDL_BACKEND", "numpy")
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(variable, os.environ.get(variable, "1"))
+    notebook = nbformat.read(notebook_path, as_version=4)
+    client = nbclient.NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=TIMEOUT_PER_CELL,
+        resources={"metadata": {"path": str(EXAMPLES)}},
+    )
+    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
