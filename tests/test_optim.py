@@ -235,7 +235,7 @@ def test_generator_of_params_is_read_once(backend):
 
 
 @pytest.mark.parametrize("name", ALL_OPTIMIZERS)
-def test_state_dict_resume_is_bit_identical(backend, name):
+def test_state_dict_resume_is_bit_identical(backend, name, tmp_path):
     def steps(w, opt, count):
         for _ in range(count):
             opt.zero_grad()
@@ -254,9 +254,10 @@ def test_state_dict_resume_is_bit_identical(backend, name):
     for entry in saved_state["state"].values():  # host NumPy copies only
         assert all(isinstance(v, (int, np.ndarray)) for v in entry.values())
 
+    mdl.save({"optimizer": saved_state}, tmp_path / "optimizer.npz")  # through a file too
     w_resumed = mdl.tensor(saved_weights, requires_grad=True)
     opt_resumed = ALL_OPTIMIZERS[name]([w_resumed])
-    opt_resumed.load_state_dict(saved_state)
+    opt_resumed.load_state_dict(mdl.load(tmp_path / "optimizer.npz")["optimizer"])
     steps(w_resumed, opt_resumed, 6)
     np.testing.assert_array_equal(w_resumed.numpy(), w_straight.numpy())
 
