@@ -18,7 +18,8 @@
 # works out the gradients by hand, and checks that `backward()` gets the same numbers.
 # Then it uses `gradcheck` to catch a wrong backward. Last, it walks through the
 # documents' gradient-descent example (FORMULAS O5) step by step, and shows where the
-# document's arithmetic goes wrong (erratum E2).
+# document's arithmetic goes wrong (erratum E2). At the end, it checks the hand-written
+# gradients of the documents' 1–2–1 network (X1, erratum E3) and trains that network.
 
 # %%
 import matplotlib.pyplot as plt
@@ -144,6 +145,8 @@ try:
     mdl.gradcheck(lambda z: ReLUWithTheDocumentsDerivative.apply(z), [z])
 except GradcheckError as error:
     print("GradcheckError:", error)
+else:
+    raise AssertionError("gradcheck should have caught the wrong derivative")
 
 # %% [markdown]
 # minidl's own ReLU passes, because its derivative is the step function (A1). We keep
@@ -208,3 +211,106 @@ ax.set_xlabel("w")
 ax.set_ylabel("L")
 ax.legend()
 plt.show()
+
+# %% [markdown]
+# ## 6. The documents' 1–2–1 network (X1) and its hand gradients (erratum E3)
+#
+# Document 000 (§4.3) builds a network with 1 input, 2 ReLU hidden units and 1 sigmoid
+# output, trained with MSE and Adam:
+#
+# $$z_1 = w_1 x + b_1,\quad a_1 = \max(0, z_1),\quad z_2 = w_2 a_1 + b_2,\quad \hat y = \sigma(z_2),\quad L = \tfrac1n \textstyle\sum_i (\hat y_i - y_i)^2 .$$
+#
+# It then writes the gradients by hand, for example
+# $\partial L/\partial w_2 = \frac1n \sum_i (\hat y_i - y_i)\, a_1^2\, x_i$. The chain rule
+# gives something else:
+#
+# $$\delta_i = \tfrac{2}{n} (\hat y_i - y_i)\, \hat y_i (1 - \hat y_i), \qquad
+# \frac{\partial L}{\partial w_2} = \sum_i \delta_i\, a_{1,i}, \qquad
+# \frac{\partial L}{\partial w_1} = \sum_i \delta_i\, w_2\, \mathbb 1[z_{1,i} > 0]\, x_i .$$
+#
+# We fix the weights and three samples, and compare the document's formulas, the chain
+# rule and `backward()`.
+
+# %%
+from minidl import nn  # noqa: E402
+
+x_samples = np.array([[-1.0], [0.5], [2.0]])
+y_samples = np.array([[0.0], [1.0], [1.0]])
+x1 = nn.Sequential(
+    nn.Linear(1, 2, dtype=np.float64), nn.ReLU(), nn.Linear(2, 1, dtype=np.float64), nn.Sigmoid()
+)
+x1.load_state_dict(
+    {
+        "0.weight": np.array([[0.5], [-0.3]]),  # w1, one per hidden unit
+        "0.bias": np.array([0.1, 0.2]),  # b1
+        "2.weight": np.array([[0.8, -0.6]]),  # w2
+        "2.bias": np.array([0.05]),  # b2
+    }
+)
+loss = nn.MSELoss()(x1(mdl.tensor(x_samples)), mdl.tensor(y_samples))
+loss.backward()
+
+# The same forward pass in NumPy, for the two hand formulas.
+w1, b1 = np.array([0.5, -0.3]), np.array([0.1, 0.2])
+w2, b2 = np.array([0.8, -0.6]), 0.05
+z1 = x_samples * w1 + b1  # (3 samples, 2 hidden units)
+a1 = np.maximum(z1, 0)
+y_hat = 1 / (1 + np.exp(-(a1 @ w2 + b2)))
+error = y_hat - y_samples[:, 0]
+delta = 2 / 3 * error * y_hat * (1 - y_hat)
+gradients = {
+    "dL/dw2": (
+        np.mean(error[:, None] * a1**2 * x_samples, axis=0),
+        delta @ a1,
+        x1[2].weight.grad[0],
+    ),
+    "dL/dw1": (
+        np.mean(error[:, None] * w2 * a1**2, axis=0),
+        (delta[:, None] * w2 * (z1 > 0) * x_samples).sum(axis=0),
+        x1[0].weight.grad[:, 0],
+    ),
+}
+print(f"L = {loss.item():.4f}")
+for name, (document, chain_rule, autograd) in gradients.items():
+    print(
+        f"{name}: document {document.round(4)}   chain rule {chain_rule.round(4)}   backward() {autograd.round(4)}"
+    )
+    assert np.allclose(chain_rule, autograd) and not np.allclose(document, autograd)
+
+
+def x1_loss(w1, b1, w2, b2):
+    """The same network written with the functional API, for gradcheck."""
+    hidden = F.relu(F.linear(mdl.tensor(x_samples), w1, b1))
+    return F.mse_loss(F.sigmoid(F.linear(hidden, w2, b2)), mdl.tensor(y_samples))
+
+
+print("gradcheck:", mdl.gradcheck(x1_loss, [p.detach().requires_grad_() for p in x1.parameters()]))
+
+# %% [markdown]
+# The document's formulas are off in size and even in sign. `backward()` agrees with the
+# chain rule, and `gradcheck` agrees with both. Now we train X1 as document 000 does:
+# standardize the input (D1), minimise MSE with Adam, and threshold $\hat y$ at 0.5. The
+# task is to tell whether a measurement is above 5.
+
+# %%
+rng = np.random.default_rng(0)
+raw = rng.normal(5.0, 2.0, size=(200, 1))
+labels = (raw > 5.0).astype(np.float64)
+standardized, mu, sigma = mdl.data.standardize(raw)  # x' = (x − μ)/σ
+inputs, targets = mdl.tensor(standardized), mdl.tensor(labels)
+
+mdl.manual_seed(1)
+x1 = nn.Sequential(
+    nn.Linear(1, 2, dtype=np.float64), nn.ReLU(), nn.Linear(2, 1, dtype=np.float64), nn.Sigmoid()
+)
+opt = optim.Adam(x1.parameters(), lr=0.05)
+for _ in range(300):
+    opt.zero_grad()
+    loss = nn.MSELoss()(x1(inputs), targets)
+    loss.backward()
+    opt.step()
+with mdl.no_grad():
+    accuracy = ((x1(inputs).numpy() > 0.5) == (labels > 0.5)).mean()
+print(
+    f"μ = {mu[0]:.2f}, σ = {sigma[0]:.2f};  after 300 Adam steps: MSE {loss.item():.4f}, accuracy {accuracy:.1%}"
+)

@@ -124,6 +124,7 @@ theta1 = mdl.tensor(1.0, requires_grad=True)
 J = F.mse_loss(theta0 + theta1 * x, target, reduction="half_sum")
 J.backward()
 print(f"J = {J.item()},  dJ/dθ0 = {float(theta0.grad)},  dJ/dθ1 = {float(theta1.grad)}")
+assert (float(theta0.grad), float(theta1.grad)) == (-7.0, -17.0)
 print(
     "document 001 (E6):", np.mean([1.0, 2.0, 4.0]), np.mean(np.array([1.0, 2.0, 4.0]) * [1, 2, 3])
 )
@@ -169,6 +170,7 @@ constant_logits = mdl.tensor(np.log(np.tile([0.7, 0.3], (100, 1))))
 cross_entropy = F.cross_entropy(constant_logits, mdl.tensor(labels)).item()
 documents_formula = -(1 / 100) * sum(60 * np.log(0.7) + 40 * np.log(0.3) for _ in range(100))
 print(f"cross-entropy (L4): {cross_entropy:.4f}   = -(60 ln 0.7 + 40 ln 0.3)/100")
+assert abs(cross_entropy - 0.6956) < 1e-4 and abs(documents_formula - 69.56) < 1e-2
 print(
     f"document 001's J:   {documents_formula:.2f}   (E8: 100× too large, and blind to the labels)"
 )
