@@ -26,3 +26,16 @@ def test_ci_runs_the_readme_test_command():
     assert activate in test_command
     ci_script = (ROOT / ".ci" / "run").read_text()
     assert test_command.split(activate, 1)[1] in ci_script.splitlines()
+
+
+def test_the_main_job_installs_what_it_needs():
+    # `minidl train` reads scikit-learn's bundled data and shows a tqdm bar: the install
+    # in README's first command must bring both.
+    import tomllib
+
+    first = setup_commands()[0]
+    extras = re.search(r'pip install -e "\.\[(\w+)\]"', first)
+    assert extras, f"README's first command installs no extra: {first}"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = " ".join(project["optional-dependencies"][extras.group(1)])
+    assert "scikit-learn" in needed and "tqdm" in needed
