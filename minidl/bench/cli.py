@@ -17,7 +17,7 @@ from typing import Any
 from minidl import backend as backends
 from minidl.bench import machine, report
 from minidl.bench.cases import GROUPS, select_cases
-from minidl.bench.suite import FULL, QUICK, measure_case, torch_devices
+from minidl.bench.suite import FULL, QUICK, Settings, measure_case, torch_devices
 
 DEFAULT_OUT = Path("benchmarks") / "results"
 
@@ -68,6 +68,11 @@ def chosen_backends(requested: str | None) -> list[str]:
     return names
 
 
+def gemm_size(settings: Settings, backend_name: str) -> int:
+    """The matrix size for the GEMM peak: a GPU needs a bigger product than a CPU to be busy."""
+    return settings.gemm_size if backend_name == "numpy" else 4 * settings.gemm_size
+
+
 def set_up_torch(use_torch: bool, blas_threads: int | None) -> dict[str, Any]:
     """Import PyTorch if wanted and present; give it as many threads as NumPy's BLAS has."""
     if not use_torch:
@@ -112,11 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     gemm_peak = {
-        name: machine.gemm_peak_gflops(name, settings.gemm_size, settings.gemm_repeats)
+        name: machine.gemm_peak_gflops(name, gemm_size(settings, name), settings.gemm_repeats)
         for name in backend_names
     }
     torch_gemm = {
-        device: machine.torch_gemm_gflops(device, settings.gemm_size, settings.gemm_repeats)
+        device: machine.torch_gemm_gflops(
+            device,
+            gemm_size(settings, "numpy" if device == "cpu" else "cupy"),
+            settings.gemm_repeats,
+        )
         for device in devices
     }
     peaks = {name: peak["gflops"] for name, peak in gemm_peak.items()}

@@ -106,9 +106,18 @@ def load_average() -> list[float] | None:
         return None
 
 
+TUNING_VARIABLES = ("OMP_", "OPENBLAS_", "MKL_", "MALLOC_", "GLIBC_TUNABLES", "MINIDL_")
+
+
+def tuning_environment() -> dict[str, str]:
+    """Environment variables that change thread counts or memory allocation (they matter)."""
+    return {name: value for name, value in os.environ.items() if name.startswith(TUNING_VARIABLES)}
+
+
 def machine_info() -> dict[str, Any]:
     """Everything about this machine that a reader needs to compare two result files."""
     return {
+        "environment": tuning_environment(),
         "cpu_model": cpu_model(),
         "cpu_cores": os.cpu_count(),
         "platform": platform.platform(),
