@@ -1,7 +1,8 @@
 """The documentation keeps its promises.
 
 1. Every formula id of FORMULAS.md appears in docs/formulas.md.
-2. Every test that docs/formulas.md names (``tests/test_x.py::test_name``) exists.
+2. Every test that docs/formulas.md names (``tests/test_x.py::test_name``) exists, and
+   every function or class it names (``minidl.ops.activation.ReLU``) can be imported.
 3. ``mkdocs build --strict`` passes (no broken link, no missing page), offline.
 4. The README's 15-line example runs.
 """
@@ -9,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import subprocess
 import sys
@@ -74,6 +76,35 @@ def test_every_test_named_in_docs_formulas_exists():
         if not path.exists() or name not in _functions_defined_in(path):
             missing.append(f"{relative_path}::{name}")
     assert not missing, f"docs/formulas.md names tests that do not exist: {missing}"
+
+
+CODE_REFERENCE = re.compile(r"`(minidl(?:\.\w+)+)`")
+
+
+def _resolve(dotted: str) -> object:
+    """Import the longest module prefix of ``dotted``, then follow the attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[cut:]:
+            target = getattr(target, name)
+        return target
+    raise ModuleNotFoundError(dotted)
+
+
+def test_every_function_named_in_docs_formulas_exists():
+    references = sorted(set(CODE_REFERENCE.findall(DOCS_FORMULAS.read_text(encoding="utf-8"))))
+    assert references, "docs/formulas.md names no implementing function at all"
+    missing = []
+    for dotted in references:
+        try:
+            _resolve(dotted)
+        except (ImportError, AttributeError):
+            missing.append(dotted)
+    assert not missing, f"docs/formulas.md names code that does not exist: {missing}"
 
 
 def test_mkdocs_build_strict(tmp_path):
