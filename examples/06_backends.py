@@ -133,15 +133,23 @@ if not result_files:
     print(f"no benchmark results in {results_dir}: run `minidl bench` first - skipped")
 else:
     latest = json.loads(result_files[-1].read_text())
-    labels, medians = [], []
-    for case in latest["cases"]:
-        for contender in case["contenders"]:
-            labels.append(f"{case['key']}\n{contender['label']}")
-            medians.append(contender["stats"]["median_ms"])
-    fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(labels)), 4))
-    ax.bar(range(len(labels)), medians, color="C0")
-    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    cases = [case["key"] for case in latest["cases"]]
+    contenders = sorted({c["label"] for case in latest["cases"] for c in case["contenders"]})
+    width = 0.8 / len(contenders)
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(cases)), 4))
+    for index, label in enumerate(contenders):  # one colour per contender, grouped by case
+        medians = [
+            next(
+                (c["stats"]["median_ms"] for c in case["contenders"] if c["label"] == label), np.nan
+            )
+            for case in latest["cases"]
+        ]
+        ax.bar(np.arange(len(cases)) + index * width, medians, width, label=label)
+    ax.set_xticks(
+        np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=60, ha="right", fontsize=8
+    )
     ax.set_yscale("log")
-    ax.set(ylabel="median time (ms, log scale)", title=f"benchmarks: {result_files[-1].name}")
+    ax.set(ylabel="median ms per step (log scale)", title=f"benchmarks: {result_files[-1].name}")
+    ax.legend()
     plt.tight_layout()
     plt.show()
