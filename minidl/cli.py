@@ -10,6 +10,7 @@ minidl bench --help                  the backend benchmark suite (minidl.bench)
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -74,7 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=positive_float, help="learning rate (default per optimizer)")
     train.add_argument("--epochs", type=positive_int, help="default per data set")
     train.add_argument("--batch-size", type=positive_int, default=32)
-    train.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
+    train.add_argument(
+        "--backend",
+        choices=("numpy", "cupy"),
+        default=None,
+        help="array backend (default: $MINIDL_BACKEND if set, else numpy)",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--save", metavar="PATH", help="save the trained weights (.npz)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -187,7 +193,7 @@ def run_train(args: argparse.Namespace) -> int:
     import minidl as mdl
 
     try:
-        backend = mdl.backend.get(args.backend)
+        backend = mdl.backend.get(args.backend or os.environ.get("MINIDL_BACKEND") or "numpy")
         task = load_task(args)
     except mdl.BackendUnavailableError as error:
         print(f"minidl train: {error}", file=sys.stderr)

@@ -129,3 +129,9 @@ def test_bench_delegates_its_arguments(monkeypatch):
     monkeypatch.setattr(minidl.bench, "main", lambda argv: received.append(argv) or 0)
     assert cli.main(["bench", "--quick", "--backend", "numpy"]) == 0
     assert received == [["--quick", "--backend", "numpy"]]
+
+
+def test_train_backend_defaults_to_the_environment_variable(monkeypatch, capsys):
+    monkeypatch.setenv("MINIDL_BACKEND", "nonsense")
+    assert cli.main(["train", "--epochs", "1", "--no-progress"]) != 0
+    assert "unknown backend 'nonsense'" in capsys.readouterr().err
