@@ -10,7 +10,7 @@ from typing import Any
 
 COLUMNS = (
     "workload", "impl", "median ms", "IQR ms", "min–max ms",
-    "× torch", "GFLOP/s", "% peak", "peak MiB", "mem × torch",
+    "× torch", "GFLOP/s", "% peak", "peak MiB", "mem × torch", "faults/step",
 )  # fmt: skip
 
 
@@ -44,6 +44,7 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
                     ),
                     _number(peak_bytes / 2**20 if peak_bytes is not None else None, 2),
                     _number(comparison.get("memory_ratio")),
+                    _number(contender.get("page_faults_per_step"), 0),
                 ]
             )
     return rows

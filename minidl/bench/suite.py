@@ -9,6 +9,7 @@ a memory tracer (outside the clock).
 
 from __future__ import annotations
 
+import statistics
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -109,6 +110,7 @@ def measure_case(
                 "steps_per_sample": contender.steps_per_sample,
                 "samples_ms": contender.samples_ms,
                 "stats": stats,
+                "page_faults_per_step": statistics.median(contender.page_faults_per_step),
                 "gflops": gflops,
                 "peak_fraction": gflops / peak if gflops and peak else None,
                 "peak_reference": f"{peak_key} float32 GEMM" if gflops and peak else None,

@@ -19,6 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+try:
+    import resource  # Unix only
+except ImportError:
+    resource = None
+
 
 def _no_wait() -> None:
     """The CPU finishes its work before a call returns: nothing to wait for."""
@@ -37,11 +42,24 @@ class Contender:
     step: Callable[[], Any]
     synchronize: Callable[[], None] = _no_wait
     samples_ms: list[float] = field(default_factory=list)
+    page_faults_per_step: list[float] = field(default_factory=list)
     steps_per_sample: int = 1
 
     @property
     def label(self) -> str:
         return f"{self.framework}/{self.device}"
+
+
+def minor_page_faults() -> int:
+    """Minor page faults of this process so far (0 where the OS does not count them).
+
+    Each is a page of memory the process touched for the first time since the OS gave
+    it: a step that keeps allocating fresh memory pays for them (about a microsecond or
+    more each) on top of its arithmetic.
+    """
+    if resource is None:
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def time_steps(contender: Contender, steps: int) -> float:
@@ -52,6 +70,15 @@ def time_steps(contender: Contender, steps: int) -> float:
         contender.step()
     contender.synchronize()
     return (time.perf_counter() - start) / steps
+
+
+def time_sample(contender: Contender) -> None:
+    """Take one timed sample: ms per step, and minor page faults per step alongside."""
+    faults_before = minor_page_faults()
+    seconds = time_steps(contender, contender.steps_per_sample)
+    faults = minor_page_faults() - faults_before
+    contender.samples_ms.append(seconds * 1e3)
+    contender.page_faults_per_step.append(faults / contender.steps_per_sample)
 
 
 def calibrate(contender: Contender, warmup_steps: int, min_sample_seconds: float) -> None:
@@ -76,8 +103,7 @@ def run_interleaved(contenders: list[Contender], rounds: int) -> None:
         order = contenders if round_index % 2 == 0 else contenders[::-1]
         for contender in order:
             gc.collect()
-            seconds = time_steps(contender, contender.steps_per_sample)
-            contender.samples_ms.append(seconds * 1e3)
+            time_sample(contender)
 
 
 def summarize(samples_ms: list[float]) -> dict[str, float]:
