@@ -37,11 +37,12 @@ def check_contender(contender: dict, rounds: int) -> None:
         stats["min_ms"] <= stats["q1_ms"] <= stats["median_ms"] <= stats["q3_ms"] <= stats["max_ms"]
     )
     assert contender["steps_per_sample"] >= 1
+    assert contender["page_faults_per_step"] >= 0
     assert set(contender["memory"]) == {"peak_bytes", "method", "note"}
 
 
 def test_quick_run_without_torch_records_every_quick_case(tmp_path, capsys):
-    results = run_quick(tmp_path, "--backends", "numpy", "--no-torch")
+    results = run_quick(tmp_path, "--backends", "numpy", "--no-torch", "--same-process")
     assert results["format"] == "minidl-bench/1"
     assert results["settings"]["quick"] is True and results["settings"]["rounds"] == 2
     machine = results["machine"]
@@ -65,6 +66,7 @@ def test_quick_run_without_torch_records_every_quick_case(tmp_path, capsys):
         assert case["comparisons"] == []
         for target in case["targets"]:
             assert target["met"] is None or target["measure"] == "peak_fraction"
+    assert results["settings"]["isolation"] == "one process"
     printed = capsys.readouterr().out
     assert "median ms" in printed and "a-mlp-train-b64" in printed
 
@@ -82,6 +84,14 @@ def test_quick_run_with_torch_compares_on_the_same_weights(tmp_path):
         assert comparison["check_relative_difference"] < 1e-3
         for target in case["targets"]:
             assert target["met"] in (True, False)
+
+
+def test_each_case_runs_in_a_fresh_process_by_default(tmp_path):
+    results = run_quick(tmp_path, "--backends", "numpy", "--no-torch", "--workloads", "f")
+    assert results["settings"]["isolation"] == "a fresh process per case"
+    (case,) = results["cases"]
+    assert case["errors"] == []
+    check_contender(case["contenders"][0], rounds=2)
 
 
 def test_unknown_workload_is_a_clear_error(tmp_path, capsys):

@@ -17,7 +17,14 @@ from typing import Any
 from minidl import backend as backends
 from minidl.bench import machine, report
 from minidl.bench.cases import GROUPS, select_cases
-from minidl.bench.suite import FULL, QUICK, Settings, measure_case, torch_devices
+from minidl.bench.suite import (
+    FULL,
+    QUICK,
+    Settings,
+    measure_case,
+    measure_case_in_fresh_process,
+    torch_devices,
+)
 
 DEFAULT_OUT = Path("benchmarks") / "results"
 
@@ -48,6 +55,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"folder for the JSON file (default {DEFAULT_OUT})",
     )
     parser.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
+    parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="measure every case in this process (default: a fresh process per case)",
+    )
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the peak-memory measurements"
     )
@@ -132,7 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     measured = []
     for case in cases:
         print(f"  {case.key}: {case.title} ...", flush=True)
-        measured.append(measure_case(case, backend_names, devices, settings, peaks))
+        if args.same_process:
+            measured.append(measure_case(case, backend_names, devices, settings, peaks))
+        else:
+            measured.append(
+                measure_case_in_fresh_process(
+                    case.key, backend_names, devices, settings, peaks, torch_state.get("threads")
+                )
+            )
 
     results = {
         "format": "minidl-bench/1",
@@ -143,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             "quick": args.quick,
             "backends": backend_names,
             "torch_devices": devices,
+            "isolation": "one process" if args.same_process else "a fresh process per case",
         },
         "machine": info,
         "threads": {"numpy_blas": info["blas"].get("threads"), "torch": torch_state.get("threads")},

@@ -9,6 +9,7 @@ a memory tracer (outside the clock).
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import traceback
 from dataclasses import dataclass
@@ -129,6 +130,47 @@ def measure_case(
         "targets": check_targets(case, results),
         "errors": errors,
     }
+
+
+def measure_case_in_fresh_process(
+    case_key: str,
+    backend_names: list[str],
+    devices: list[str],
+    settings: Settings,
+    gemm_peaks: dict[str, float],
+    torch_threads: int | None,
+) -> dict[str, Any]:
+    """``measure_case`` in a new Python interpreter, started for this case alone.
+
+    What a step costs depends on the process's history: glibc's allocator raises its
+    thresholds for returning memory to the OS after large frees, so a case measured after
+    other cases can skip page faults that a fresh ``minidl train`` process pays for. A
+    fresh process per case measures every case as a user's program would run it.
+    """
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(
+            _measure_case_by_key,
+            (case_key, backend_names, devices, settings, gemm_peaks, torch_threads),
+        )
+
+
+def _measure_case_by_key(
+    case_key: str,
+    backend_names: list[str],
+    devices: list[str],
+    settings: Settings,
+    gemm_peaks: dict[str, float],
+    torch_threads: int | None,
+) -> dict[str, Any]:
+    from minidl.bench.cases import all_cases
+
+    if devices and torch_threads:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+    case = next(case for case in all_cases() if case.key == case_key)
+    return measure_case(case, backend_names, devices, settings, gemm_peaks)
 
 
 def compare(results: list[dict[str, Any]], memory_comparable: bool = True) -> list[dict[str, Any]]:
