@@ -153,6 +153,17 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
 
+    # The peak again at the end: another process busy during one of the two measurements
+    # would make the peak too low and every "% of peak" too high; the better one is kept.
+    for name in backend_names:
+        again = machine.gemm_peak_gflops(name, gemm_size(settings, name), settings.gemm_repeats)
+        gemm_peak[name]["gflops_at_start"] = gemm_peak[name]["gflops"]
+        gemm_peak[name]["gflops_at_end"] = again["gflops"]
+        if again["gflops"] > gemm_peak[name]["gflops"]:
+            gemm_peak[name].update(best_ms=again["best_ms"], gflops=again["gflops"])
+            for case in measured:
+                rescale_peak_fraction(case, name, again["gflops"])
+
     results = {
         "format": "minidl-bench/1",
         "date": when.isoformat(timespec="seconds"),
@@ -188,6 +199,21 @@ def main(argv: list[str] | None = None) -> int:
         print("\nGoals (minidl/numpy vs torch/cpu):\n" + summary)
     print(f"\nwrote {path} ({results['elapsed_seconds']} s)")
     return 0
+
+
+def rescale_peak_fraction(case: dict[str, Any], backend_name: str, peak_gflops: float) -> None:
+    """Recompute "% of peak" of a measured case against a better peak of ``backend_name``."""
+    peak_key = "numpy" if backend_name == "numpy" else "cupy"
+    for contender in case["contenders"]:
+        uses_this_peak = (contender["device"] in ("cupy", "cuda")) == (peak_key == "cupy")
+        if contender["gflops"] and uses_this_peak:
+            contender["peak_fraction"] = contender["gflops"] / peak_gflops
+    for target in case["targets"]:
+        if target["measure"] == "peak_fraction":
+            numpy_result = next(c for c in case["contenders"] if c["label"] == "minidl/numpy")
+            target["value"] = numpy_result["peak_fraction"]
+            goal = float(target["goal"].split()[1])
+            target["met"] = target["value"] >= goal
 
 
 def report_memory_method() -> str:
