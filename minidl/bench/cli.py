@@ -55,6 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"folder for the JSON file (default {DEFAULT_OUT})",
     )
     parser.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
+    parser.add_argument("--label", help="a word for the result file's name, e.g. the variant run")
     parser.add_argument(
         "--same-process",
         action="store_true",
@@ -174,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             "backends": backend_names,
             "torch_devices": devices,
             "isolation": "one process" if args.same_process else "a fresh process per case",
+            "label": args.label,
         },
         "machine": info,
         "threads": {"numpy_blas": info["blas"].get("threads"), "torch": torch_state.get("threads")},

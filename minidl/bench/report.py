@@ -123,17 +123,18 @@ def machine_summary(results: dict[str, Any]) -> str:
 
 
 def result_filename(results: dict[str, Any], when: datetime) -> str:
-    """``<cpu-or-gpu>-<cores>c-<date>[-quick][-env].json``: sorted by machine, then date.
+    """``<cpu-or-gpu>-<cores>c-<date>[-quick][-label].json``: sorted by machine, then date.
 
-    ``-env`` marks a run under environment variables that tune threads or the allocator
-    (listed in the file's ``machine.environment``).
+    ``--label`` names a variant run (e.g. one under tuning environment variables, which
+    the file lists in ``machine.environment``).
     """
     machine = results["machine"]
     device = machine["gpus"][0] if machine["gpus"] else machine["cpu_model"]
     slug = re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-") or "machine"
     suffix = "-quick" if results["settings"]["quick"] else ""
-    if machine.get("environment"):  # threads or allocator tuned by environment variables
-        suffix += "-env"
+    label = re.sub(r"[^a-z0-9]+", "-", (results["settings"].get("label") or "").lower()).strip("-")
+    if label:
+        suffix += f"-{label}"
     return f"{slug}-{machine['cpu_cores']}c-{when:%Y%m%d-%H%M%S}{suffix}.json"
 
 
