@@ -3,15 +3,17 @@
 Every op is a ``Function`` subclass with its ``forward`` and ``backward`` side by side.
 Calling ``SomeOp.apply(*inputs)`` runs ``forward`` on the inputs' arrays and, when a
 gradient is wanted, records the op as the output tensor's creator (``tensor._ctx``).
-The recorded ops form a graph that points from each output back to its inputs.
+Each recorded op links back to the *nodes* that made its inputs: the op that computed an
+input, or the leaf tensor itself. Intermediate tensors are not part of the graph, so an
+intermediate array lives on only if some op saved it for its backward (as in PyTorch).
 
 ``backward(root)`` applies the chain rule at each op, from the root back to the leaves,
 
     ∂L/∂input = backward(∂L/∂output),
 
-adding up the contributions of a tensor that feeds several ops. A tensor's gradient is
+adding up the contributions of a node that feeds several ops. A node's gradient is
 complete once every op that used it has sent its part back, so the walk first counts
-those uses, then processes a tensor when its count reaches zero (Kahn's topological
+those uses, then processes a node when its count reaches zero (Kahn's topological
 order). Both passes use an explicit stack: graphs 10,000 ops deep work. Gradients reach
 the leaves (tensors the user made with ``requires_grad=True``) in ``leaf.grad``.
 Afterwards each op drops the arrays it saved for backward, unless ``retain_graph=True``.
@@ -116,26 +118,40 @@ class Function:
         Inputs are Tensors or Python numbers; numbers are constants (no gradient) and go
         into ``forward`` as they are, so ``x * 2.0`` keeps x's dtype.
         """
-        arrays, needs_input_grad = [], []
+        arrays, needs_input_grad, parents = [], [], []
         array_type = None
         for item in inputs:
             if isinstance(item, Tensor):
+                data = item.data
                 if array_type is None:
-                    array_type = type(item.data)
-                elif type(item.data) is not array_type:
+                    array_type = type(data)
+                elif type(data) is not array_type:
                     _check_same_device(cls.__name__, inputs)
-                arrays.append(item.data)
-                needs_input_grad.append(item.requires_grad)
+                arrays.append(data)
+                if item.requires_grad:
+                    needs_input_grad.append(True)
+                    parents.append(item._ctx or item)
+                else:
+                    needs_input_grad.append(False)
+                    parents.append(None)
             else:
                 arrays.append(item)
                 needs_input_grad.append(False)
+                parents.append(None)
         function = cls()
-        function.needs_input_grad = needs_input_grad = tuple(needs_input_grad)
+        # Under no_grad() no input wants a gradient, so forward need not save anything.
+        function.needs_input_grad = needs_input_grad = (
+            tuple(needs_input_grad) if _grad_enabled else (False,) * len(needs_input_grad)
+        )
         output = Tensor._from_op(function.forward(*arrays, **options))
         if _anomaly_enabled:
             _check_finite(output.data, f"the output of {cls.__name__}")
-        if _grad_enabled and True in needs_input_grad:
-            function.inputs = inputs
+        if True in needs_input_grad:
+            # Link to the parents' graph nodes (the op that made each, or the leaf tensor
+            # itself), not to intermediate tensors: an intermediate array then stays alive
+            # only if some op saved it for its backward (ReLU keeps just its mask).
+            function.inputs = parents
+            function.output_dtype = output.data.dtype
             output.requires_grad = True
             output._ctx = function
         return output
@@ -181,14 +197,15 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.reshape(shape)
 
 
-def count_uses(root: Tensor) -> dict[int, int]:
-    """For every tensor ``root`` depends on (and that needs a gradient): how many op
-    inputs it fills. Its gradient is complete once that many parts have come back."""
+def count_uses(root_node: Any) -> dict[int, int]:
+    """For every graph node ``root_node`` depends on (an op, or a leaf tensor, that needs a
+    gradient): how many op inputs it fills. Its gradient is complete once that many parts
+    have come back."""
     uses: dict[int, int] = {}
-    stack = [root]
+    stack = [root_node]
     while stack:
-        function = stack.pop()._ctx
-        if function is None or function.released:
+        function = stack.pop()
+        if isinstance(function, Tensor) or function.released:
             continue
         for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
             if needs_grad:
@@ -211,25 +228,26 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             "computed from has requires_grad=True (or it was computed under no_grad())"
         )
     grad = _initial_grad(root, grad)
-    uses_left = count_uses(root)
-    grads = {id(root): grad}
+    root_node = root._ctx or root
+    uses_left = count_uses(root_node)
+    grads = {id(root_node): grad}
     handed_to_leaves = {id(grad)}  # arrays a leaf may not own outright
-    ready = [root]  # tensors whose gradient is complete
+    ready = [root_node]  # nodes whose output gradient is complete
     while ready:
-        tensor = ready.pop()
-        grad_output = grads.pop(id(tensor), None)
-        function = tensor._ctx
-        if function is None:
+        node = ready.pop()
+        grad_output = grads.pop(id(node), None)
+        if isinstance(node, Tensor):
             if grad_output is not None:
-                _accumulate_leaf(tensor, grad_output, handed_to_leaves)
+                _accumulate_leaf(node, grad_output, handed_to_leaves)
             continue
+        function = node
         if function.released:
             raise GraphFreedError(
                 "trying to backward through the graph a second time: its saved arrays "
                 "were freed by the first backward(). Pass backward(retain_graph=True) the "
                 "first time if you need to call it twice, or recompute the forward pass"
             )
-        # No gradient reached this tensor (every path to it sent None): its inputs
+        # No gradient reached this node (every path to it sent None): its inputs
         # still count it as one use done.
         input_grads = function.backward(grad_output) if grad_output is not None else ()
         if not isinstance(input_grads, tuple):
@@ -242,8 +260,9 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             input_grad = input_grads[position] if position < len(input_grads) else None
             key = id(parent)
             if input_grad is not None:
-                if input_grad.dtype != parent.data.dtype:
-                    input_grad = input_grad.astype(parent.data.dtype)
+                dtype = parent.data.dtype if isinstance(parent, Tensor) else parent.output_dtype
+                if input_grad.dtype != dtype:
+                    input_grad = input_grad.astype(dtype)
                 if _anomaly_enabled:
                     _check_finite(input_grad, f"the gradient {type(function).__name__} sent back")
                 grads[key] = input_grad if key not in grads else grads[key] + input_grad

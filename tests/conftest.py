@@ -18,7 +18,11 @@ import minidl as mdl
 
 # The `backend` fixture is function-scoped on purpose: it only selects the current
 # backend, which is the same for every example, so reusing it across examples is safe.
-_SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+_SUPPRESSED = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.function_scoped_fixture,
+]
 settings.register_profile("dev", max_examples=10, deadline=None, suppress_health_check=_SUPPRESSED)
 settings.register_profile(
     "ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=_SUPPRESSED

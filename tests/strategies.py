@@ -21,7 +21,9 @@ def float_arrays(shape, low=-3.0, high=3.0):
 @st.composite
 def broadcastable_pair(draw, low=-3.0, high=3.0):
     """Two float64 arrays whose shapes broadcast together (size-1 and missing axes included)."""
-    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4))
+    shapes = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4)
+    )
     a_shape, b_shape = shapes.input_shapes
     return draw(float_arrays(a_shape, low, high)), draw(float_arrays(b_shape, low, high))
 

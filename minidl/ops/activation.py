@@ -18,7 +18,8 @@ class ReLU(Function):
     """
 
     def forward(self, x):
-        self.passes = x >= 0  # where the gradient flows: x ≥ 0, the documents' A1
+        if self.needs_input_grad[0]:  # inference (no_grad) skips the mask
+            self.passes = x >= 0  # where the gradient flows: x ≥ 0, the documents' A1
         return backend_of(x).xp.maximum(x, 0)
 
     def backward(self, grad_output):

@@ -112,6 +112,24 @@ def unpad_spatial(grad_padded, padding: tuple[int, int]):
     return grad_padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width]
 
 
+# ∂x of a convolution is computed in chunks of samples whose im2col-sized gradient stays
+# under this many bytes (a few MiB: large enough for an efficient GEMM).
+COL2IM_CHUNK_BYTES = 2 * 2**20
+
+
+def im2col(x_padded, kernel_size, stride):
+    """The (C·kH·kW, N·OH·OW) matrix whose columns are x's windows, and (N, OH, OW).
+
+    The layout (C, kH, kW, N, OH, OW) keeps the output row (OW) innermost, so the copy
+    reads x in long runs; the result is the contiguous matrix the GEMM wants.
+    """
+    xp = backend_of(x_padded).xp
+    windows = sliding_windows(x_padded, tuple(kernel_size), stride)
+    batch, channels, kernel_h, kernel_w, out_h, out_w = windows.shape
+    columns = xp.ascontiguousarray(windows.transpose(1, 2, 3, 0, 4, 5))
+    return columns.reshape(channels * kernel_h * kernel_w, -1), (batch, out_h, out_w)
+
+
 class Conv2d(Function):
     """FORMULAS N2: output[n, f, oh, ow] = b_f + Σ_{c,i,j} W[f,c,i,j]·x[n, c, oh·s + i, ow·s + j].
 
@@ -129,19 +147,13 @@ class Conv2d(Function):
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
         xp = backend_of(x).xp
-        out_channels, in_channels, kernel_h, kernel_w = weight.shape
-        self.stride, self.padding = stride, padding
-        x_padded = pad_spatial(x, padding)
-        windows = sliding_windows(x_padded, (kernel_h, kernel_w), stride)
-        batch, _, _, _, out_h, out_w = windows.shape
-        self.padded_shape = x_padded.shape
-        # im2col: (C, kH, kW, N, OH, OW) keeps the output row (OW) innermost, so the copy
-        # reads x in long runs; the result is the contiguous matrix the GEMM wants.
-        self.columns = xp.ascontiguousarray(windows.transpose(1, 2, 3, 0, 4, 5)).reshape(
-            in_channels * kernel_h * kernel_w, batch * out_h * out_w
-        )
-        self.weight = weight
-        output = weight.reshape(out_channels, -1) @ self.columns  # (C_out, N·OH·OW)
+        out_channels = weight.shape[0]
+        self.stride, self.padding, self.weight = stride, padding, weight
+        # Keep the (padded) input, not its im2col matrix: that is kH·kW = 9 times larger,
+        # and backward can rebuild it in one copy.
+        self.x_padded = pad_spatial(x, padding)
+        columns, (batch, out_h, out_w) = im2col(self.x_padded, weight.shape[2:], stride)
+        output = weight.reshape(out_channels, -1) @ columns  # (C_out, N·OH·OW)
         output = output.reshape(out_channels, batch, out_h, out_w)
         if bias is not None:
             output += bias.reshape(out_channels, 1, 1, 1)
@@ -150,27 +162,42 @@ class Conv2d(Function):
     def backward(self, grad_output):
         xp = backend_of(grad_output).xp
         needs_x, needs_weight, *needs_bias = self.needs_input_grad
-        out_channels = self.weight.shape[0]
+        out_channels, in_channels, kernel_h, kernel_w = self.weight.shape
+        batch, _, out_h, out_w = grad_output.shape
         # (N, C_out, OH, OW) -> (C_out, N·OH·OW), the layout of the forward GEMM's output.
         grad_rows = xp.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(
             out_channels, -1
         )
         grad_x = grad_weight = grad_bias = None
         if needs_weight:
-            grad_weight = (grad_rows @ self.columns.T).reshape(self.weight.shape)
+            columns, _ = im2col(self.x_padded, (kernel_h, kernel_w), self.stride)
+            grad_weight = (grad_rows @ columns.T).reshape(self.weight.shape)
+            del columns  # before ∂x's own large temporaries
         if needs_x:
-            _, in_channels, kernel_h, kernel_w = self.weight.shape
-            batch, _, out_h, out_w = grad_output.shape
-            _, _, padded_h, padded_w = self.padded_shape
-            grad_columns = self.weight.reshape(out_channels, -1).T @ grad_rows
-            # col2im channel-major, (C, N, ...): each add then reads one contiguous block
-            # per channel; the result is transposed back to NCHW once at the end.
-            grad_windows = grad_columns.reshape(
-                in_channels, kernel_h, kernel_w, batch, out_h, out_w
-            ).transpose(0, 3, 1, 2, 4, 5)
-            grad_padded = add_windows_back(
-                grad_windows, (in_channels, batch, padded_h, padded_w), self.stride
+            _, _, padded_h, padded_w = self.x_padded.shape
+            weight_t = self.weight.reshape(out_channels, -1).T
+            grad_rows_by_sample = grad_rows.reshape(out_channels, batch, out_h * out_w)
+            grad_padded = xp.empty(
+                (in_channels, batch, padded_h, padded_w), dtype=grad_output.dtype
             )
+            # ∂x a few samples at a time: the GEMM stays large, while its (C·kH·kW, n·OH·OW)
+            # result, 9 times the size of x, never exists for the whole batch at once.
+            chunk = max(
+                1, COL2IM_CHUNK_BYTES // (weight_t.shape[0] * out_h * out_w * grad_output.itemsize)
+            )
+            for start in range(0, batch, chunk):
+                stop = min(batch, start + chunk)
+                grad_columns = weight_t @ grad_rows_by_sample[:, start:stop].reshape(
+                    out_channels, -1
+                )
+                # col2im channel-major, (C, n, ...): each add reads one contiguous block per
+                # channel; the result is transposed back to NCHW once at the end.
+                grad_windows = grad_columns.reshape(
+                    in_channels, kernel_h, kernel_w, stop - start, out_h, out_w
+                ).transpose(0, 3, 1, 2, 4, 5)
+                grad_padded[:, start:stop] = add_windows_back(
+                    grad_windows, (in_channels, stop - start, padded_h, padded_w), self.stride
+                )
             grad_x = xp.ascontiguousarray(
                 unpad_spatial(grad_padded, self.padding).transpose(1, 0, 2, 3)
             )

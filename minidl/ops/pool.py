@@ -51,16 +51,22 @@ class MaxPool2d(Function):
     def backward(self, grad_output):
         xp = backend_of(grad_output).xp
         grad_padded = xp.zeros(self.x_padded.shape, dtype=grad_output.dtype)
+        # Windows that tile the input (stride = kernel) never share a pixel: each window
+        # position's gradient can be written in place instead of added to a temporary.
+        tiles = tuple(self.stride) == tuple(self.kernel_size)
         # Walk the window positions in order; the first one equal to the max wins, and
-        # `claimed` keeps a later tie from taking the gradient a second time.
-        claimed = xp.zeros(self.output.shape, dtype=bool)
+        # `unclaimed` keeps a later tie from taking the gradient a second time.
+        unclaimed = xp.ones(self.output.shape, dtype=bool)
+        wins = xp.empty(self.output.shape, dtype=bool)
         for i, j in _kernel_positions(self.kernel_size):
-            wins = (self.windows[:, :, i, j] == self.output) & ~claimed
-            claimed |= wins
-            # += because overlapping windows can route to the same pixel.
-            grad_padded[_strided_slice(i, j, self.stride, self.output.shape[2:])] += (
-                grad_output * wins
-            )
+            xp.equal(self.windows[:, :, i, j], self.output, out=wins)
+            wins &= unclaimed
+            unclaimed &= ~wins
+            target = grad_padded[_strided_slice(i, j, self.stride, self.output.shape[2:])]
+            if tiles:
+                xp.multiply(grad_output, wins, out=target)
+            else:  # += because overlapping windows can route to the same pixel.
+                target += grad_output * wins
         return unpad_spatial(grad_padded, self.padding)
 
 
