@@ -84,25 +84,24 @@ def sliding_windows(x_padded, kernel_size: tuple[int, int], stride: tuple[int, i
     )
 
 
-def add_windows_back(grad_windows, padded_shape, stride: tuple[int, int]):
-    """col2im: the sum, per pixel of x, of the gradients of every window that read it.
+def add_windows_back(grad_windows, stride: tuple[int, int], out):
+    """col2im: add into ``out`` (A, B, H, W), per pixel of x, the gradients of every window
+    that read it, and return ``out``.
 
-    ``grad_windows`` is laid out like ``sliding_windows`` (A, B, kH, kW, OH, OW) and the
-    result is (A, B, H, W) = ``padded_shape``; A and B are the batch and channel axes in
-    either order. Windows overlap when stride < kernel, so one pixel can receive several
-    gradients: they must add up (``+=``), not overwrite. One strided add per kernel
-    offset (i, j) covers every window at once; there are only kH·kW of them.
+    ``grad_windows`` is laid out like ``sliding_windows`` (A, B, kH, kW, OH, OW); A and B
+    are the batch and channel axes in either order. Windows overlap when stride < kernel,
+    so one pixel can receive several gradients: they must add up (``+=``), not overwrite.
+    One strided add per kernel offset (i, j) covers every window at once; there are only
+    kH·kW of them. ``out`` starts as zeros (or a zeroed slice of a larger array).
     """
-    xp = backend_of(grad_windows).xp
     _, _, kernel_h, kernel_w, out_h, out_w = grad_windows.shape
     stride_h, stride_w = stride
-    grad_x = xp.zeros(padded_shape, dtype=grad_windows.dtype)
     for i in range(kernel_h):
         for j in range(kernel_w):
-            grad_x[
-                :, :, i : i + stride_h * out_h : stride_h, j : j + stride_w * out_w : stride_w
-            ] += grad_windows[:, :, i, j]
-    return grad_x
+            out[:, :, i : i + stride_h * out_h : stride_h, j : j + stride_w * out_w : stride_w] += (
+                grad_windows[:, :, i, j]
+            )
+    return out
 
 
 def unpad_spatial(grad_padded, padding: tuple[int, int]):
@@ -177,7 +176,7 @@ class Conv2d(Function):
             _, _, padded_h, padded_w = self.x_padded.shape
             weight_t = self.weight.reshape(out_channels, -1).T
             grad_rows_by_sample = grad_rows.reshape(out_channels, batch, out_h * out_w)
-            grad_padded = xp.empty(
+            grad_padded = xp.zeros(
                 (in_channels, batch, padded_h, padded_w), dtype=grad_output.dtype
             )
             # ∂x a few samples at a time: the GEMM stays large, while its (C·kH·kW, n·OH·OW)
@@ -195,9 +194,7 @@ class Conv2d(Function):
                 grad_windows = grad_columns.reshape(
                     in_channels, kernel_h, kernel_w, stop - start, out_h, out_w
                 ).transpose(0, 3, 1, 2, 4, 5)
-                grad_padded[:, start:stop] = add_windows_back(
-                    grad_windows, (in_channels, stop - start, padded_h, padded_w), self.stride
-                )
+                add_windows_back(grad_windows, self.stride, out=grad_padded[:, start:stop])
             grad_x = xp.ascontiguousarray(
                 unpad_spatial(grad_padded, self.padding).transpose(1, 0, 2, 3)
             )
