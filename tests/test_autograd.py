@@ -228,3 +228,15 @@ def test_python_numbers_are_constants_in_ops(backend):
     y = (2.0 - x) * 3 + 1 / x
     assert y._ctx.needs_input_grad == (True, True)
     assert mdl.gradcheck(lambda t: (2.0 - t) * 3 + 1 / t - t**2.0, [x])
+
+
+def test_detect_anomaly_names_the_op_that_made_a_loss_nan(backend):
+    from minidl import functional as F
+
+    x = leaf([[1.0, -4.0]])
+    with mdl.detect_anomaly(), np.errstate(invalid="ignore"):
+        with pytest.raises(mdl.AnomalyError, match="Sqrt"):
+            F.mse_loss(x.sqrt(), mdl.tensor(np.zeros((1, 2))))
+        logits = leaf([[np.nan, 1.0]])
+        with pytest.raises(mdl.AnomalyError, match="CrossEntropy"):
+            F.cross_entropy(logits, mdl.tensor([1]))

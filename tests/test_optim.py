@@ -328,3 +328,13 @@ def test_bad_hyperparameters():
         optim.Adam([w], eps=-1.0)
     with pytest.raises(TypeError, match="lr must be a number"):
         optim.SGD([w], lr="0.1")
+
+
+def test_adam_with_zero_gradients_stays_finite(backend):
+    # m = v = 0 gives m_hat / (√v_hat + ε) = 0 / ε = 0: ε outside the root keeps it finite.
+    weight = mdl.tensor([1.0, -2.0], requires_grad=True)
+    optimizer = optim.Adam([weight], lr=0.1)
+    for _ in range(50):
+        weight.grad = weight.backend.xp.zeros_like(weight.data)
+        optimizer.step()
+    np.testing.assert_array_equal(weight.numpy(), [1.0, -2.0])
