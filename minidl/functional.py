@@ -164,12 +164,13 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 # --------------------------------------------------------------------------- layers
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     """FORMULAS N1: z = x·Wᵀ + b, one matrix product.
 
-    x: (..., in_features); weight: (out_features, in_features), as in PyTorch;
-    bias: (out_features,) or None. Returns (..., out_features).
+    x: (..., in_features); W, the weight: (out_features, in_features), as in PyTorch;
+    b, the bias: (out_features,) or None. Returns (..., out_features).
     """
+    weight, bias = W, b  # SPEC's parameter names; descriptive ones below
     x = _as_tensor(x)
     if weight.ndim != 2:
         raise ValueError(
@@ -194,17 +195,18 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def conv2d(
     x: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
+    W: Tensor,
+    b: Tensor | None = None,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] = 0,
 ) -> Tensor:
     """FORMULAS N2: 2-D cross-correlation, output = Σ weight·input over each window (+ b).
 
-    x: (N, C_in, H, W); weight: (C_out, C_in, kH, kW); bias: (C_out,) or None.
+    x: (N, C_in, H, W); W, the weight: (C_out, C_in, kH, kW); b, the bias: (C_out,) or None.
     Output: (N, C_out, OH, OW) with OH = ⌊(H + 2·padding − kH)/stride⌋ + 1 (same for W);
     "valid" (no padding) by default, so 3×3 with a 3×3 kernel gives 1×1 (erratum E7).
     """
+    weight, bias = W, b  # SPEC's parameter names; descriptive ones below
     x = _as_tensor(x)
     strides, paddings = as_pair(stride, "stride"), as_pair(padding, "padding")
     if weight.ndim != 4:
@@ -288,9 +290,10 @@ def flatten(x: Tensor) -> Tensor:
 # --------------------------------------------------------------------------- losses
 
 
-def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error: "mean" (1/n)·Σ(y − ŷ)² (FORMULAS L1), "half_sum" (1/2)·Σ(y − ŷ)²
     (FORMULAS L2), or "sum" Σ(y − ŷ)². Prediction and target must have the same shape."""
+    prediction = pred  # SPEC's parameter name
     if reduction not in MSE_REDUCTIONS:
         raise ValueError(f"mse_loss reduction must be one of {MSE_REDUCTIONS}, got {reduction!r}")
     prediction = _as_tensor(prediction)
@@ -357,13 +360,14 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
     )
 
 
-def binary_cross_entropy(probability: Tensor, target: Any) -> Tensor:
+def binary_cross_entropy(prob: Tensor, target: Any) -> Tensor:
     """FORMULAS L6, mean over all elements: −(1/n)·Σ[y·log ŷ + (1 − y)·log(1 − ŷ)].
 
     ``probability`` is ŷ ∈ [0, 1] (a sigmoid's output); it is clipped to [1e-7, 1 − 1e-7]
     inside the logs (``minidl.ops.loss.BCE_EPS``) so 0 and 1 give finite values.
     binary_cross_entropy_with_logits is the stabler choice when you have the logits.
     """
+    probability = prob  # SPEC's parameter name
     probability = _as_tensor(probability)
     _require_float("binary_cross_entropy", "probabilities", probability)
     target = _float_target(_target_tensor(target, probability), probability)
