@@ -19,11 +19,9 @@ from minidl.bench.workloads import (
     Case,
     Prepared,
     copy_weights_into_torch,
-    minidl_synchronizer,
-    minidl_tensor,
+    minidl_classifier_step,
     random_batch,
-    torch_synchronizer,
-    torch_tensor,
+    torch_classifier_step,
 )
 
 
@@ -65,25 +63,14 @@ def cnn_forward_flops(batch: int) -> list[int]:
 
 
 def minidl_train_step(batch: int, backend_name: str) -> Prepared:
-    from minidl import nn, optim
+    from minidl import optim
 
     inputs, labels = random_batch(batch, (batch, 1, 28, 28), classes=10)
     model = minidl_cnn()
     model.load_state_dict(cnn_weights())
     model.to(backend_name)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    x, y = minidl_tensor(inputs, backend_name), minidl_tensor(labels, backend_name)
-
-    def step() -> None:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
-    with mdl.no_grad():
-        check = loss_fn(model(x), y).item()
-    return Prepared(step, minidl_synchronizer(backend_name), check)
+    return minidl_classifier_step(model, optimizer, inputs, labels, backend_name)
 
 
 def torch_train_step(batch: int, device: str) -> Prepared:
@@ -94,18 +81,7 @@ def torch_train_step(batch: int, device: str) -> Prepared:
     copy_weights_into_torch(model, cnn_weights())
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = torch_tensor(inputs, device), torch_tensor(labels, device)
-
-    def step() -> None:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
-    with torch.no_grad():
-        check = loss_fn(model(x), y).item()
-    return Prepared(step, torch_synchronizer(device), check)
+    return torch_classifier_step(model, optimizer, inputs, labels, device)
 
 
 def training_case(batch: int) -> Case:

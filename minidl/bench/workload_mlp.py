@@ -17,9 +17,11 @@ from minidl.bench.workloads import (
     Case,
     Prepared,
     copy_weights_into_torch,
+    minidl_classifier_step,
     minidl_synchronizer,
     minidl_tensor,
     random_batch,
+    torch_classifier_step,
     torch_synchronizer,
     torch_tensor,
 )
@@ -61,25 +63,14 @@ def x3_forward_flops(batch: int) -> list[int]:
 
 
 def minidl_train_step(batch: int, backend_name: str) -> Prepared:
-    from minidl import nn, optim
+    from minidl import optim
 
     inputs, labels = random_batch(batch, (batch, 784), classes=10)
     model = minidl_x3()
     model.load_state_dict(x3_weights())
     model.to(backend_name)
     optimizer = optim.Momentum(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
-    loss_fn = nn.CrossEntropyLoss()
-    x, y = minidl_tensor(inputs, backend_name), minidl_tensor(labels, backend_name)
-
-    def step() -> None:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
-    with mdl.no_grad():
-        check = loss_fn(model(x), y).item()
-    return Prepared(step, minidl_synchronizer(backend_name), check)
+    return minidl_classifier_step(model, optimizer, inputs, labels, backend_name)
 
 
 def torch_train_step(batch: int, device: str) -> Prepared:
@@ -90,18 +81,7 @@ def torch_train_step(batch: int, device: str) -> Prepared:
     copy_weights_into_torch(model, x3_weights())
     model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = torch_tensor(inputs, device), torch_tensor(labels, device)
-
-    def step() -> None:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
-    with torch.no_grad():
-        check = loss_fn(model(x), y).item()
-    return Prepared(step, torch_synchronizer(device), check)
+    return torch_classifier_step(model, optimizer, inputs, labels, device)
 
 
 def training_case(batch: int) -> Case:

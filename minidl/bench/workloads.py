@@ -117,3 +117,42 @@ def random_batch(
     inputs = rng.standard_normal(shape, dtype=np.float32)
     labels = rng.integers(0, classes, size=shape[0]) if classes else None
     return inputs, labels
+
+
+def minidl_classifier_step(
+    model: Any, optimizer: Any, inputs: np.ndarray, labels: np.ndarray, backend_name: str
+) -> Prepared:
+    """One cross-entropy training step of ``model`` on a fixed batch (the loop every
+    training workload times): zero_grad, forward, loss, backward, optimizer step."""
+    loss_fn = mdl.nn.CrossEntropyLoss()
+    x, y = minidl_tensor(inputs, backend_name), minidl_tensor(labels, backend_name)
+
+    def step() -> None:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    with mdl.no_grad():
+        check = loss_fn(model(x), y).item()
+    return Prepared(step, minidl_synchronizer(backend_name), check)
+
+
+def torch_classifier_step(
+    model: Any, optimizer: Any, inputs: np.ndarray, labels: np.ndarray, device: str
+) -> Prepared:
+    """The same step in PyTorch, for ``model`` and ``optimizer`` already on ``device``."""
+    import torch
+
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x, y = torch_tensor(inputs, device), torch_tensor(labels, device)
+
+    def step() -> None:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    with torch.no_grad():
+        check = loss_fn(model(x), y).item()
+    return Prepared(step, torch_synchronizer(device), check)
