@@ -52,3 +52,10 @@ def test_max_shares_gradient_among_ties(backend):
 def test_axis_out_of_range(backend):
     with pytest.raises(ValueError, match="axis 2 is out of range"):
         leaf([[1.0]]).sum(axis=2)
+
+
+def test_a_0d_tensor_has_no_axis(backend):
+    for name in ("sum", "mean", "max"):
+        with pytest.raises(ValueError, match="axis 0 is out of range for a tensor with 0"):
+            getattr(leaf(2.0), name)(axis=0)
+    assert leaf(2.0).mean().item() == 2.0

@@ -12,9 +12,9 @@ def _normalise_axes(axis, ndim):
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < ndim:  # a 0-d tensor has no axis at all, as in NumPy
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % max(ndim, 1) for a in axes))
+    return tuple(sorted(a % ndim for a in axes))
 
 
 def _expand_like_keepdims(grad_output, input_shape, axes, keepdims):
