@@ -143,7 +143,10 @@ class Function:
         function.needs_input_grad = needs_input_grad = (
             tuple(needs_input_grad) if _grad_enabled else (False,) * len(needs_input_grad)
         )
-        output = Tensor._from_op(function.forward(*arrays, **options))
+        data = function.forward(*arrays, **options)
+        if type(data) is not array_type:  # NumPy ufuncs turn 0-d results into scalars
+            data = backend_of(data).xp.asarray(data)
+        output = Tensor._from_op(data)
         if _anomaly_enabled:
             _check_finite(output.data, f"the output of {cls.__name__}")
         if True in needs_input_grad:

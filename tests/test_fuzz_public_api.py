@@ -95,14 +95,21 @@ TWO_TENSORS = {
 
 
 def call_and_classify(function):
-    """Run ``function``; a documented error with a message is fine, anything else fails."""
+    """Run ``function``; a documented error with a message is fine, anything else fails.
+
+    A tensor result must hold an array of its backend (never a bare NumPy scalar, which
+    in-place updates and ``out=`` cannot write to).
+    """
     try:
         with np.errstate(all="ignore"):
-            function()
+            result = function()
     except DOCUMENTED_ERRORS as error:
         assert str(error), f"{type(error).__name__} without a message"
         if type(error) is IndexError:
             assert "shape" in str(error), f"bare IndexError from the array library: {error}"
+    else:
+        if isinstance(result, mdl.Tensor):
+            assert isinstance(result.data, result.backend.array_type), type(result.data)
 
 
 @given(name=st.sampled_from(sorted(ONE_TENSOR)), x=tensors(), data=st.data())

@@ -80,11 +80,10 @@ class MSELoss(Function):
     SCALES = {"mean": None, "half_sum": 0.5, "sum": 1.0}  # the factor in front of Σ
 
     def forward(self, prediction, target, reduction="mean"):
-        xp = backend_of(prediction).xp
         self.difference = prediction - target
         scale = self.SCALES[reduction]
         self.scale = 1.0 / self.difference.size if scale is None else scale
-        return xp.asarray((self.difference * self.difference).sum() * self.scale)
+        return (self.difference * self.difference).sum() * self.scale
 
     def backward(self, grad_output):
         grad_prediction = (2 * self.scale) * grad_output * self.difference
@@ -115,7 +114,7 @@ class BinaryCrossEntropy(Function):
         self.log_p = xp.log(self.probability)
         self.log_not_p = xp.log(1 - self.probability)
         loss = target * self.log_p + (1 - target) * self.log_not_p
-        return xp.asarray(-loss.sum() / loss.size)
+        return -loss.sum() / loss.size
 
     def backward(self, grad_output):
         p, y, count = self.probability, self.target, self.probability.size
@@ -145,7 +144,7 @@ class BinaryCrossEntropyWithLogits(Function):
         # σ(x), stably (see Sigmoid in activation.py), kept for backward.
         self.sigmoid = xp.where(logits >= 0, 1, exp_neg_abs) / (1 + exp_neg_abs)
         loss = xp.maximum(logits, 0) - logits * target + xp.log1p(exp_neg_abs)
-        return xp.asarray(loss.sum() / loss.size)
+        return loss.sum() / loss.size
 
     def backward(self, grad_output):
         count = self.logits.size

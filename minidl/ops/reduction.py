@@ -30,7 +30,7 @@ class Sum(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, _normalise_axes(axis, x.ndim), keepdims
-        return backend_of(x).xp.asarray(x.sum(axis=self.axes, keepdims=keepdims))
+        return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad_output):
         grad = _expand_like_keepdims(grad_output, self.shape, self.axes, self.keepdims)
@@ -45,7 +45,7 @@ class Mean(Function):
         self.count = 1
         for a in self.axes:
             self.count *= x.shape[a]
-        return backend_of(x).xp.asarray(x.mean(axis=self.axes, keepdims=keepdims))
+        return x.mean(axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad_output):
         grad = _expand_like_keepdims(grad_output, self.shape, self.axes, self.keepdims)
@@ -65,11 +65,9 @@ class Max(Function):
             raise ValueError(f"max() of an empty tensor of shape {x.shape}")
         largest = x.max(axis=self.axes, keepdims=True)
         self.is_max = x == largest
-        return backend_of(x).xp.asarray(
-            largest
-            if keepdims
-            else largest.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
-        )
+        if keepdims:
+            return largest
+        return largest.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
 
     def backward(self, grad_output):
         grad = _expand_like_keepdims(grad_output, self.shape, self.axes, self.keepdims)
