@@ -147,3 +147,67 @@ def test_conv2d_bad_stride(backend):
         F.conv2d(x, weight, stride=(1, 2, 3))
     with pytest.raises(ValueError, match="stride"):
         F.conv2d(x, weight, stride=0)
+
+
+def _conv_relu_pool(x, weight, bias):
+    return F.max_pool2d(F.relu(F.conv2d(x, weight, bias, padding=1)), 2)
+
+
+@pytest.mark.parametrize("layout", ["batch innermost", "transposed view", "strided slice"])
+def test_conv_and_pool_give_the_same_numbers_for_any_memory_layout(backend, layout):
+    # Convolution works batch-innermost inside (see ops/conv.py); inputs laid out any
+    # other way must give the same outputs and gradients as a plain C-ordered array.
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((3, 2, 6, 7))
+    weight, bias = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
+    upstream = rng.standard_normal((3, 4, 3, 3))
+
+    def run(make_x):
+        x_leaf, x = make_x()
+        params = [leaf(weight), leaf(bias)]
+        out = _conv_relu_pool(x, *params)
+        (out * mdl.tensor(upstream)).sum().backward()
+        backend_ = mdl.get_backend()
+        return [out.numpy()] + [backend_.to_numpy(t.grad) for t in [x_leaf, *params]]
+
+    def plain():
+        x = leaf(values)
+        return x, x
+
+    def other():
+        if layout == "batch innermost":  # stored (C, H, W, N), viewed as NCHW
+            x = leaf(values.transpose(1, 2, 3, 0))
+            return x, x.transpose((3, 0, 1, 2))
+        if layout == "transposed view":  # stored (W, H, C, N)
+            x = leaf(values.transpose(3, 2, 1, 0))
+            return x, x.transpose()
+        x = leaf(np.repeat(values, 2, axis=3))  # every other column of a wider array
+        return x, x[:, :, :, ::2]
+
+    expected, got = run(plain), run(other)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-12, atol=1e-12)
+    for param_grad, expected_grad in zip(got[2:], expected[2:]):  # ∂W, ∂b
+        np.testing.assert_allclose(param_grad, expected_grad, rtol=1e-12, atol=1e-12)
+    x_grad = got[1]
+    if layout == "batch innermost":
+        x_grad = x_grad.transpose(3, 0, 1, 2)
+    elif layout == "transposed view":
+        x_grad = x_grad.transpose()
+    else:
+        x_grad = x_grad[:, :, :, ::2]
+        assert not got[1][:, :, :, 1::2].any()  # the skipped columns get no gradient
+    np.testing.assert_allclose(x_grad, expected[1], rtol=1e-12, atol=1e-12)
+
+
+def test_conv_output_is_a_batch_innermost_view_and_pooling_keeps_it(backend):
+    from minidl.ops.conv import memory_order
+
+    rng = np.random.default_rng(0)
+    x = leaf(rng.standard_normal((5, 2, 8, 8)))
+    weight = leaf(rng.standard_normal((3, 2, 3, 3)))
+    conv = F.conv2d(x, weight)
+    pooled = F.max_pool2d(F.relu(conv), 2)
+    assert conv.shape == (5, 3, 6, 6) and pooled.shape == (5, 3, 3, 3)
+    assert memory_order(conv.data) == (1, 2, 3, 0)  # (C, H, W, N) in memory
+    assert memory_order(pooled.data) == (1, 2, 3, 0)
+    np.testing.assert_allclose(conv.numpy(), conv2d_reference(x.numpy(), weight.numpy()))

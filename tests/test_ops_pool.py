@@ -140,3 +140,35 @@ def test_pool_kernel_larger_than_input(backend, pool):
 def test_pool_padding_at_most_half_the_kernel(backend):
     with pytest.raises(ValueError, match=r"padding \(2, 2\).*half the kernel size \(2, 2\)"):
         F.max_pool2d(mdl.tensor(np.ones((1, 1, 4, 4))), 2, padding=2)
+
+
+def max_pool_grad_reference(x, kernel, stride, padding):
+    """∂(Σ max_pool2d(x))/∂x one window at a time: each window adds 1 at its first
+    maximum in row order (np.argmax's rule), so ties and overlapping windows are exact."""
+    (kernel_h, kernel_w), (stride_h, stride_w), (pad_h, pad_w) = kernel, stride, padding
+    batch, channels, height, width = x.shape
+    padded = np.full((batch, channels, height + 2 * pad_h, width + 2 * pad_w), -np.inf)
+    padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width] = x
+    grad = np.zeros_like(padded)
+    out_h = (padded.shape[2] - kernel_h) // stride_h + 1
+    out_w = (padded.shape[3] - kernel_w) // stride_w + 1
+    for n in range(batch):
+        for c in range(channels):
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    top, left = oh * stride_h, ow * stride_w
+                    window = padded[n, c, top : top + kernel_h, left : left + kernel_w]
+                    i, j = np.unravel_index(np.argmax(window), window.shape)
+                    grad[n, c, top + i, left + j] += 1
+    return grad[:, :, pad_h : pad_h + height, pad_w : pad_w + width]
+
+
+@given(case=pool_case(), levels=st.integers(1, 3))
+def test_max_pool_ties_go_to_the_first_maximum_in_row_order(backend, case, levels):
+    # Values from a few levels only, so that most windows hold ties (like ReLU's zeros).
+    x, kernel, stride, padding = case
+    x = np.floor((x + 3) / 6 * levels)
+    leaf_x = leaf(x)
+    F.max_pool2d(leaf_x, kernel, stride, padding).sum().backward()
+    expected = max_pool_grad_reference(x, kernel, stride, padding)
+    np.testing.assert_array_equal(mdl.get_backend().to_numpy(leaf_x.grad), expected)

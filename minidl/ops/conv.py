@@ -3,13 +3,19 @@
 The idea, from the inside out:
 
 - ``sliding_windows`` views every kernel-sized window of the (padded) input at once, as
-  a 6-D array (N, C, kH, kW, OH, OW), by choosing strides: no data is copied.
-- im2col lays those windows out as the columns of one matrix, (C·kH·kW, N·OH·OW).
+  a 6-D array, by choosing strides: no data is copied.
+- im2col lays those windows out as the columns of one matrix, (C·kH·kW, OH·OW·N).
 - The convolution is then a single matrix product, W (C_out, C·kH·kW) @ columns.
 - Backward: ∂L/∂W is one more GEMM; ∂L/∂x goes back through the same windows
   (col2im), adding each window's gradient into the pixels it was read from.
 
-The helpers here are shared with pooling (pool.py), which reads the same windows.
+Memory layout. Shapes are NCHW everywhere, but inside a convolution the batch axis is
+innermost in memory: (C, H, W, N). A window's row is only OW pixels long (11 in the
+documents' CNN), too short for a fast copy; with the batch innermost, one window offset
+(i, j) of every window of every sample is a block whose rows are OW·N contiguous numbers
+(704), so im2col and col2im move long runs. The output is returned as an NCHW-shaped view
+of that (C_out, OH, OW, N) memory: no transpose is copied, and the elementwise ops and
+pooling that follow keep the layout, so the next convolution gets its input for free.
 """
 
 from __future__ import annotations
@@ -57,12 +63,51 @@ def check_window_fits(op: str, x_shape, kernel_size, stride, padding) -> None:
 
 
 def pad_spatial(x, padding: tuple[int, int], value: float = 0.0):
-    """x (N, C, H, W) with ``padding`` rows/columns of ``value`` added on each side."""
+    """x (N, C, H, W) with ``padding`` rows/columns of ``value`` added on each side.
+
+    The padded copy keeps x's memory layout (``full_like`` with order 'K').
+    """
     if padding == (0, 0):
         return x
-    pad_h, pad_w = padding
+    (pad_h, pad_w), (batch, channels, height, width) = padding, x.shape
+    padded = backend_of(x).xp.full_like(
+        x, value, shape=(batch, channels, height + 2 * pad_h, width + 2 * pad_w)
+    )
+    padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width] = x
+    return padded
+
+
+def batch_innermost(x, padding: tuple[int, int] = (0, 0)):
+    """x (N, C, H, W), zero-padded by ``padding``, stored as (C, H, W, N): the same shape,
+    with the batch axis innermost in memory. One copy at most; none when x is already laid
+    out so and needs no padding (a convolution's output is).
+    """
     xp = backend_of(x).xp
-    return xp.pad(x, ((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)), constant_values=value)
+    if padding == (0, 0):
+        return xp.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    (pad_h, pad_w), (batch, channels, height, width) = padding, x.shape
+    stored = xp.zeros((channels, height + 2 * pad_h, width + 2 * pad_w, batch), dtype=x.dtype)
+    stored[:, pad_h : pad_h + height, pad_w : pad_w + width] = x.transpose(1, 2, 3, 0)
+    return stored.transpose(3, 0, 1, 2)
+
+
+def memory_order(array) -> tuple[int, ...]:
+    """array's axes from outermost to innermost in memory (by decreasing stride)."""
+    return tuple(sorted(range(array.ndim), key=lambda axis: -array.strides[axis]))
+
+
+def in_layout_of(array, template):
+    """``array`` stored in ``template``'s memory layout (a copy only if it is not already).
+
+    Elementwise work on operands laid out differently walks one of them against its
+    grain; converting the odd one once is cheaper (e.g. a gradient reshaped back to NCHW
+    meeting pooling's batch-innermost state).
+    """
+    if memory_order(array) == memory_order(template):
+        return array
+    converted = backend_of(array).xp.empty_like(template, dtype=array.dtype)
+    converted[...] = array
+    return converted
 
 
 def sliding_windows(x_padded, kernel_size: tuple[int, int], stride: tuple[int, int]):
@@ -85,14 +130,13 @@ def sliding_windows(x_padded, kernel_size: tuple[int, int], stride: tuple[int, i
 
 
 def add_windows_back(grad_windows, stride: tuple[int, int], out):
-    """col2im: add into ``out`` (A, B, H, W), per pixel of x, the gradients of every window
+    """col2im: add into ``out`` (N, C, H, W), per pixel of x, the gradients of every window
     that read it, and return ``out``.
 
-    ``grad_windows`` is laid out like ``sliding_windows`` (A, B, kH, kW, OH, OW); A and B
-    are the batch and channel axes in either order. Windows overlap when stride < kernel,
-    so one pixel can receive several gradients: they must add up (``+=``), not overwrite.
-    One strided add per kernel offset (i, j) covers every window at once; there are only
-    kH·kW of them. ``out`` starts as zeros (or a zeroed slice of a larger array).
+    ``grad_windows`` is laid out like ``sliding_windows`` (N, C, kH, kW, OH, OW). Windows
+    overlap when stride < kernel, so one pixel can receive several gradients: they must
+    add up (``+=``), not overwrite. One strided add per kernel offset (i, j) covers every
+    window at once; there are only kH·kW of them. ``out`` starts as zeros.
     """
     _, _, kernel_h, kernel_w, out_h, out_w = grad_windows.shape
     stride_h, stride_w = stride
@@ -111,21 +155,16 @@ def unpad_spatial(grad_padded, padding: tuple[int, int]):
     return grad_padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width]
 
 
-# ∂x of a convolution is computed in chunks of samples whose im2col-sized gradient stays
-# under this many bytes (a few MiB: large enough for an efficient GEMM).
-COL2IM_CHUNK_BYTES = 2 * 2**20
-
-
 def im2col(x_padded, kernel_size, stride):
-    """The (C·kH·kW, N·OH·OW) matrix whose columns are x's windows, and (N, OH, OW).
+    """The (C·kH·kW, OH·OW·N) matrix whose columns are x's windows, and (N, OH, OW).
 
-    The layout (C, kH, kW, N, OH, OW) keeps the output row (OW) innermost, so the copy
-    reads x in long runs; the result is the contiguous matrix the GEMM wants.
+    With x stored batch-innermost (``batch_innermost``), the copy of the windows in the
+    order (C, kH, kW, OH, OW, N) reads and writes runs of OW·N contiguous numbers.
     """
     xp = backend_of(x_padded).xp
     windows = sliding_windows(x_padded, tuple(kernel_size), stride)
     batch, channels, kernel_h, kernel_w, out_h, out_w = windows.shape
-    columns = xp.ascontiguousarray(windows.transpose(1, 2, 3, 0, 4, 5))
+    columns = xp.ascontiguousarray(windows.transpose(1, 2, 3, 4, 5, 0))
     return columns.reshape(channels * kernel_h * kernel_w, -1), (batch, out_h, out_w)
 
 
@@ -136,68 +175,56 @@ class Conv2d(Function):
     padding 0 ("valid") an H×W input and a kH×kW kernel give
     ⌊(H − kH)/s⌋ + 1 × ⌊(W − kW)/s⌋ + 1 outputs (erratum E7: 3×3 with 3×3 gives 1×1).
 
-    As matrices, with columns = im2col(x) of shape (C·kH·kW, N·OH·OW):
+    As matrices, with columns = im2col(x) of shape (C·kH·kW, OH·OW·N):
 
         forward     Y   = W_mat @ columns                    (one GEMM)
         backward    ∂W  = ∂Y @ columnsᵀ                      (one GEMM)
                     ∂x  = col2im(W_matᵀ @ ∂Y)                (one GEMM + kH·kW adds)
                     ∂b  = Σ over n, oh, ow of ∂Y
+
+    Forward keeps the im2col matrix for ∂W (9 times the input's size, but rebuilding it
+    in backward cost as much as the GEMM that uses it).
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
-        xp = backend_of(x).xp
         out_channels = weight.shape[0]
         self.stride, self.padding, self.weight = stride, padding, weight
-        # Keep the (padded) input, not its im2col matrix: that is kH·kW = 9 times larger,
-        # and backward can rebuild it in one copy.
-        self.x_padded = pad_spatial(x, padding)
-        columns, (batch, out_h, out_w) = im2col(self.x_padded, weight.shape[2:], stride)
-        output = weight.reshape(out_channels, -1) @ columns  # (C_out, N·OH·OW)
-        output = output.reshape(out_channels, batch, out_h, out_w)
+        x_padded = batch_innermost(x, padding)
+        self.padded_shape = x_padded.shape
+        columns, (batch, out_h, out_w) = im2col(x_padded, weight.shape[2:], stride)
+        self.columns = columns if self.needs_input_grad[1] else None
+        output = weight.reshape(out_channels, -1) @ columns  # (C_out, OH·OW·N)
         if bias is not None:
-            output += bias.reshape(out_channels, 1, 1, 1)
-        return xp.ascontiguousarray(output.transpose(1, 0, 2, 3))  # NCHW for the next layer
+            output += bias.reshape(out_channels, 1)
+        # NCHW-shaped view of the (C_out, OH, OW, N) result: no copy.
+        return output.reshape(out_channels, out_h, out_w, batch).transpose(3, 0, 1, 2)
 
     def backward(self, grad_output):
         xp = backend_of(grad_output).xp
         needs_x, needs_weight, *needs_bias = self.needs_input_grad
         out_channels, in_channels, kernel_h, kernel_w = self.weight.shape
         batch, _, out_h, out_w = grad_output.shape
-        # (N, C_out, OH, OW) -> (C_out, N·OH·OW), the layout of the forward GEMM's output.
-        grad_rows = xp.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(
+        # (N, C_out, OH, OW) -> (C_out, OH·OW·N), the layout of the forward GEMM's output
+        # (a view when the gradient kept the forward output's memory layout).
+        grad_rows = xp.ascontiguousarray(grad_output.transpose(1, 2, 3, 0)).reshape(
             out_channels, -1
         )
         grad_x = grad_weight = grad_bias = None
         if needs_weight:
-            columns, _ = im2col(self.x_padded, (kernel_h, kernel_w), self.stride)
-            grad_weight = (grad_rows @ columns.T).reshape(self.weight.shape)
-            del columns  # before ∂x's own large temporaries
+            grad_weight = (grad_rows @ self.columns.T).reshape(self.weight.shape)
+            self.columns = None  # freed before ∂x's im2col-sized temporary
         if needs_x:
-            _, _, padded_h, padded_w = self.x_padded.shape
-            weight_t = self.weight.reshape(out_channels, -1).T
-            grad_rows_by_sample = grad_rows.reshape(out_channels, batch, out_h * out_w)
+            _, _, padded_h, padded_w = self.padded_shape
+            grad_columns = self.weight.reshape(out_channels, -1).T @ grad_rows
+            # (N, C, kH, kW, OH, OW) view of it, laid out like the forward's windows.
+            grad_windows = grad_columns.reshape(
+                in_channels, kernel_h, kernel_w, out_h, out_w, batch
+            ).transpose(5, 0, 1, 2, 3, 4)
             grad_padded = xp.zeros(
-                (in_channels, batch, padded_h, padded_w), dtype=grad_output.dtype
-            )
-            # ∂x a few samples at a time: the GEMM stays large, while its (C·kH·kW, n·OH·OW)
-            # result, 9 times the size of x, never exists for the whole batch at once.
-            chunk = max(
-                1, COL2IM_CHUNK_BYTES // (weight_t.shape[0] * out_h * out_w * grad_output.itemsize)
-            )
-            for start in range(0, batch, chunk):
-                stop = min(batch, start + chunk)
-                grad_columns = weight_t @ grad_rows_by_sample[:, start:stop].reshape(
-                    out_channels, -1
-                )
-                # col2im channel-major, (C, n, ...): each add reads one contiguous block per
-                # channel; the result is transposed back to NCHW once at the end.
-                grad_windows = grad_columns.reshape(
-                    in_channels, kernel_h, kernel_w, stop - start, out_h, out_w
-                ).transpose(0, 3, 1, 2, 4, 5)
-                add_windows_back(grad_windows, self.stride, out=grad_padded[:, start:stop])
-            grad_x = xp.ascontiguousarray(
-                unpad_spatial(grad_padded, self.padding).transpose(1, 0, 2, 3)
-            )
+                (in_channels, padded_h, padded_w, batch), dtype=grad_output.dtype
+            ).transpose(3, 0, 1, 2)
+            add_windows_back(grad_windows, self.stride, out=grad_padded)
+            grad_x = unpad_spatial(grad_padded, self.padding)
         if not needs_bias:  # called without a bias
             return grad_x, grad_weight
         if needs_bias[0]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from minidl.autograd import Function
 from minidl.backend import backend_of
-from minidl.ops.conv import pad_spatial, sliding_windows, unpad_spatial
+from minidl.ops.conv import in_layout_of, pad_spatial, sliding_windows, unpad_spatial
 
 
 def _kernel_positions(kernel_size: tuple[int, int]):
@@ -34,35 +34,42 @@ class MaxPool2d(Function):
     Backward: each window's gradient goes to the one element that is its maximum (the
     first in row order, if several tie, like argmax) and nowhere else. Overlapping
     windows (stride < kernel) may pick the same element; its gradients add up.
+
+    Forward records, per window, which position won (``argmax``, one byte per output),
+    rather than keeping the input: the running maximum only changes where a later
+    position is strictly greater, so the winner is the last position k that was,
+    argmax = max over k of k·[window_k > max of positions before k].
     """
 
     def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
         xp = backend_of(x).xp
         # Pad with −inf, not 0: a padded cell must never win the max (all inputs may be < 0).
-        self.x_padded = pad_spatial(x, padding, value=-xp.inf)
-        self.windows = sliding_windows(self.x_padded, kernel_size, stride)
+        x_padded = pad_spatial(x, padding, value=-xp.inf)
+        windows = sliding_windows(x_padded, kernel_size, stride)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        positions = _kernel_positions(kernel_size)
-        self.output = self.windows[:, :, 0, 0].copy()
-        for i, j in positions[1:]:
-            xp.maximum(self.output, self.windows[:, :, i, j], out=self.output)
-        return self.output
+        self.padded_shape = x_padded.shape
+        output = windows[:, :, 0, 0].copy(order="K")  # "K": keep x's memory layout
+        argmax = xp.zeros_like(output, dtype=xp.uint8)
+        greater = xp.empty_like(output, dtype=bool)
+        for k, (i, j) in enumerate(_kernel_positions(kernel_size)[1:], start=1):
+            xp.greater(windows[:, :, i, j], output, out=greater)
+            xp.maximum(output, windows[:, :, i, j], out=output)
+            xp.maximum(argmax, greater * xp.uint8(k), out=argmax)
+        self.argmax = argmax
+        return output
 
     def backward(self, grad_output):
         xp = backend_of(grad_output).xp
-        grad_padded = xp.zeros(self.x_padded.shape, dtype=grad_output.dtype)
+        grad_output = in_layout_of(grad_output, self.argmax)
+        # Laid out in memory like the input (argmax kept its layout), for the layer below.
+        grad_padded = xp.zeros_like(self.argmax, dtype=grad_output.dtype, shape=self.padded_shape)
         # Windows that tile the input (stride = kernel) never share a pixel: each window
         # position's gradient can be written in place instead of added to a temporary.
         tiles = tuple(self.stride) == tuple(self.kernel_size)
-        # Walk the window positions in order; the first one equal to the max wins, and
-        # `unclaimed` keeps a later tie from taking the gradient a second time.
-        unclaimed = xp.ones(self.output.shape, dtype=bool)
-        wins = xp.empty(self.output.shape, dtype=bool)
-        for i, j in _kernel_positions(self.kernel_size):
-            xp.equal(self.windows[:, :, i, j], self.output, out=wins)
-            wins &= unclaimed
-            unclaimed &= ~wins
-            target = grad_padded[_strided_slice(i, j, self.stride, self.output.shape[2:])]
+        wins = xp.empty_like(self.argmax, dtype=bool)
+        for k, (i, j) in enumerate(_kernel_positions(self.kernel_size)):
+            xp.equal(self.argmax, k, out=wins)
+            target = grad_padded[_strided_slice(i, j, self.stride, grad_output.shape[2:])]
             if tiles:
                 xp.multiply(grad_output, wins, out=target)
             else:  # += because overlapping windows can route to the same pixel.
@@ -83,7 +90,7 @@ class AvgPool2d(Function):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.padded_shape = x_padded.shape
         positions = _kernel_positions(kernel_size)
-        total = windows[:, :, 0, 0].copy()
+        total = windows[:, :, 0, 0].copy(order="K")  # "K": keep x's memory layout
         for i, j in positions[1:]:
             total += windows[:, :, i, j]
         return total / len(positions)
@@ -92,7 +99,7 @@ class AvgPool2d(Function):
         xp = backend_of(grad_output).xp
         positions = _kernel_positions(self.kernel_size)
         share = grad_output / len(positions)
-        grad_padded = xp.zeros(self.padded_shape, dtype=grad_output.dtype)
+        grad_padded = xp.zeros_like(grad_output, shape=self.padded_shape)
         for i, j in positions:
             # += because overlapping windows share pixels.
             grad_padded[_strided_slice(i, j, self.stride, grad_output.shape[2:])] += share
