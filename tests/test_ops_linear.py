@@ -79,3 +79,15 @@ def test_flatten_keeps_the_batch_axis(backend, x):
 def test_flatten_needs_a_batch_axis(backend):
     with pytest.raises(ValueError, match="batch axis, got a 0-d tensor"):
         F.flatten(mdl.tensor(1.0))
+
+
+def test_linear_inference_gives_the_training_numbers(backend):
+    # Under no_grad the GEMM runs in the other orientation (Zᵀ = W·Xᵀ, see ops/linear.py);
+    # the numbers must not depend on it.
+    rng = np.random.default_rng(0)
+    x, weight, bias = (rng.standard_normal(s) for s in [(7, 5), (3, 5), (3,)])
+    trained = F.linear(leaf(x), leaf(weight), leaf(bias)).numpy()
+    with mdl.no_grad():
+        inferred = F.linear(leaf(x), leaf(weight), leaf(bias)).numpy()
+    np.testing.assert_allclose(inferred, trained, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(trained, x @ weight.T + bias, rtol=1e-12, atol=1e-12)
