@@ -48,7 +48,7 @@ class MaxPool2d(Function):
         windows = sliding_windows(x_padded, kernel_size, stride)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.padded_shape = x_padded.shape
-        output = windows[:, :, 0, 0].copy(order="K")  # "K": keep x's memory layout
+        output = xp.copy(windows[:, :, 0, 0], order="K")  # "K": keep x's memory layout
         argmax = xp.zeros_like(output, dtype=xp.uint8)
         greater = xp.empty_like(output, dtype=bool)
         for k, (i, j) in enumerate(_kernel_positions(kernel_size)[1:], start=1):
@@ -90,7 +90,7 @@ class AvgPool2d(Function):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.padded_shape = x_padded.shape
         positions = _kernel_positions(kernel_size)
-        total = windows[:, :, 0, 0].copy(order="K")  # "K": keep x's memory layout
+        total = backend_of(x).xp.copy(windows[:, :, 0, 0], order="K")  # keep x's layout
         for i, j in positions[1:]:
             total += windows[:, :, i, j]
         return total / len(positions)
