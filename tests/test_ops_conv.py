@@ -211,3 +211,43 @@ def test_conv_output_is_a_batch_innermost_view_and_pooling_keeps_it(backend):
     assert memory_order(conv.data) == (1, 2, 3, 0)  # (C, H, W, N) in memory
     assert memory_order(pooled.data) == (1, 2, 3, 0)
     np.testing.assert_allclose(conv.numpy(), conv2d_reference(x.numpy(), weight.numpy()))
+
+
+def test_row_bands_cover_every_output_row_once():
+    from minidl.ops.conv import BAND_BYTES, row_bands
+
+    for out_h in [1, 2, 7, 11, 28]:
+        for bytes_per_row in [1, BAND_BYTES // 3, BAND_BYTES, 5 * BAND_BYTES]:
+            bands = row_bands(out_h, bytes_per_row)
+            rows = [row for first, stop in bands for row in range(first, stop)]
+            assert rows == list(range(out_h))
+            sizes = [stop - first for first, stop in bands]
+            assert max(sizes) - min(sizes) <= max(sizes) // 2 + 1  # about equal
+            if bytes_per_row <= BAND_BYTES:
+                assert max(sizes) * bytes_per_row <= BAND_BYTES or len(bands) == out_h
+
+
+@pytest.mark.parametrize("stride, padding", [((1, 1), (0, 0)), ((2, 1), (1, 2)), ((3, 2), (2, 0))])
+def test_conv2d_in_many_row_bands_matches_one_band(backend, monkeypatch, stride, padding):
+    # A tiny band budget forces one output row per band: the same numbers must come out.
+    import minidl.ops.conv as conv
+
+    rng = np.random.default_rng(0)
+    x, weight, bias = (rng.standard_normal(s) for s in [(3, 2, 9, 8), (4, 2, 3, 3), (4,)])
+    upstream = rng.standard_normal(conv2d_reference(x, weight, bias, stride, padding).shape)
+
+    def run():
+        inputs = [leaf(x), leaf(weight), leaf(bias)]
+        out = F.conv2d(*inputs, stride=stride, padding=padding)
+        (out * mdl.tensor(upstream)).sum().backward()
+        return [out.numpy()] + [mdl.get_backend().to_numpy(t.grad) for t in inputs]
+
+    one_band = run()
+    monkeypatch.setattr(conv, "BAND_BYTES", 1)
+    assert len(conv.row_bands(one_band[0].shape[2], 8)) == one_band[0].shape[2]
+    many_bands = run()
+    np.testing.assert_allclose(one_band[0], conv2d_reference(x, weight, bias, stride, padding))
+    for got, expected in zip(many_bands, one_band):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    inputs = [leaf(x[:1]), leaf(weight), leaf(bias)]
+    assert mdl.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding), inputs)

@@ -156,16 +156,34 @@ def unpad_spatial(grad_padded, padding: tuple[int, int]):
 
 
 def im2col(x_padded, kernel_size, stride):
-    """The (C·kH·kW, OH·OW·N) matrix whose columns are x's windows, and (N, OH, OW).
+    """The (C·kH·kW, OH·OW·N) matrix whose columns are x's windows.
 
     With x stored batch-innermost (``batch_innermost``), the copy of the windows in the
     order (C, kH, kW, OH, OW, N) reads and writes runs of OW·N contiguous numbers.
     """
     xp = backend_of(x_padded).xp
     windows = sliding_windows(x_padded, tuple(kernel_size), stride)
-    batch, channels, kernel_h, kernel_w, out_h, out_w = windows.shape
+    _, channels, kernel_h, kernel_w, _, _ = windows.shape
     columns = xp.ascontiguousarray(windows.transpose(1, 2, 3, 4, 5, 0))
-    return columns.reshape(channels * kernel_h * kernel_w, -1), (batch, out_h, out_w)
+    return columns.reshape(channels * kernel_h * kernel_w, -1)
+
+
+# A band of output rows is sized so that its im2col matrix takes about this many bytes:
+# small enough to stay in cache between im2col and the GEMM, large enough for a fast GEMM.
+BAND_BYTES = 2 * 2**20
+
+
+def row_bands(out_h: int, bytes_per_row: int) -> list[tuple[int, int]]:
+    """Split output rows 0..out_h into about equal bands of at most BAND_BYTES each."""
+    count = max(1, -(-out_h * bytes_per_row // BAND_BYTES))  # ceil division
+    count = min(count, out_h)
+    size = -(-out_h // count)
+    return [(first, min(out_h, first + size)) for first in range(0, out_h, size)]
+
+
+def input_rows(x_padded, first: int, stop: int, kernel_size, stride):
+    """The rows of x (N, C, H, W) that output rows first..stop−1 read."""
+    return x_padded[:, :, first * stride[0] : (stop - 1) * stride[0] + kernel_size[0]]
 
 
 class Conv2d(Function):
@@ -182,51 +200,82 @@ class Conv2d(Function):
                     ∂x  = col2im(W_matᵀ @ ∂Y)                (one GEMM + kH·kW adds)
                     ∂b  = Σ over n, oh, ow of ∂Y
 
-    Forward keeps the im2col matrix for ∂W (9 times the input's size, but rebuilding it
-    in backward cost as much as the GEMM that uses it).
+    The columns of a band of output rows depend only on the input rows under it, so each
+    product is done band by band (``row_bands``): a band's im2col matrix, a few MiB, stays
+    in the CPU's cache between the copy that makes it and the GEMM that reads it, and the
+    whole matrix (9 times the input's size) never exists. Backward rebuilds each band's
+    columns from the saved input rather than keeping them all.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
-        out_channels = weight.shape[0]
+        xp = backend_of(x).xp
+        out_channels, kernel_size = weight.shape[0], weight.shape[2:]
         self.stride, self.padding, self.weight = stride, padding, weight
         x_padded = batch_innermost(x, padding)
+        self.x_padded = x_padded if self.needs_input_grad[1] else None
         self.padded_shape = x_padded.shape
-        columns, (batch, out_h, out_w) = im2col(x_padded, weight.shape[2:], stride)
-        self.columns = columns if self.needs_input_grad[1] else None
-        output = weight.reshape(out_channels, -1) @ columns  # (C_out, OH·OW·N)
+        batch, _, padded_h, padded_w = x_padded.shape
+        out_h = (padded_h - kernel_size[0]) // stride[0] + 1
+        out_w = (padded_w - kernel_size[1]) // stride[1] + 1
+        weight_rows = weight.reshape(out_channels, -1)
+        # (C_out, OH, OW, N): returned below as an NCHW-shaped view, no transpose copied.
+        output = xp.empty((out_channels, out_h, out_w, batch), xp.result_type(x, weight))
+        for first, stop in row_bands(out_h, weight_rows.shape[1] * out_w * batch * x.itemsize):
+            columns = im2col(
+                input_rows(x_padded, first, stop, kernel_size, stride), kernel_size, stride
+            )
+            xp.matmul(weight_rows, columns, out=output[:, first:stop].reshape(out_channels, -1))
         if bias is not None:
-            output += bias.reshape(out_channels, 1)
-        # NCHW-shaped view of the (C_out, OH, OW, N) result: no copy.
-        return output.reshape(out_channels, out_h, out_w, batch).transpose(3, 0, 1, 2)
+            output += bias.reshape(out_channels, 1, 1, 1)
+        return output.transpose(3, 0, 1, 2)
 
     def backward(self, grad_output):
         xp = backend_of(grad_output).xp
         needs_x, needs_weight, *needs_bias = self.needs_input_grad
         out_channels, in_channels, kernel_h, kernel_w = self.weight.shape
+        kernel_size, stride = (kernel_h, kernel_w), self.stride
         batch, _, out_h, out_w = grad_output.shape
-        # (N, C_out, OH, OW) -> (C_out, OH·OW·N), the layout of the forward GEMM's output
-        # (a view when the gradient kept the forward output's memory layout).
-        grad_rows = xp.ascontiguousarray(grad_output.transpose(1, 2, 3, 0)).reshape(
-            out_channels, -1
-        )
+        weight_rows = self.weight.reshape(out_channels, -1)
+        # (N, C_out, OH, OW) -> (C_out, OH, OW, N), the layout of the forward's output
+        # (a view when the gradient kept that memory layout).
+        grad_rows = xp.ascontiguousarray(grad_output.transpose(1, 2, 3, 0))
         grad_x = grad_weight = grad_bias = None
         if needs_weight:
-            grad_weight = (grad_rows @ self.columns.T).reshape(self.weight.shape)
-            self.columns = None  # freed before ∂x's im2col-sized temporary
+            grad_weight = xp.zeros(weight_rows.shape, dtype=grad_output.dtype)
         if needs_x:
             _, _, padded_h, padded_w = self.padded_shape
-            grad_columns = self.weight.reshape(out_channels, -1).T @ grad_rows
-            # (N, C, kH, kW, OH, OW) view of it, laid out like the forward's windows.
-            grad_windows = grad_columns.reshape(
-                in_channels, kernel_h, kernel_w, out_h, out_w, batch
-            ).transpose(5, 0, 1, 2, 3, 4)
             grad_padded = xp.zeros(
                 (in_channels, padded_h, padded_w, batch), dtype=grad_output.dtype
             ).transpose(3, 0, 1, 2)
-            add_windows_back(grad_windows, self.stride, out=grad_padded)
+        if needs_weight or needs_x:
+            bytes_per_row = weight_rows.shape[1] * out_w * batch * grad_output.itemsize
+            for first, stop in row_bands(out_h, bytes_per_row):
+                grad_band = grad_rows[:, first:stop].reshape(out_channels, -1)
+                if needs_weight:
+                    columns = im2col(
+                        input_rows(self.x_padded, first, stop, kernel_size, stride),
+                        kernel_size,
+                        stride,
+                    )
+                    grad_weight += grad_band @ columns.T
+                if needs_x:
+                    grad_columns = weight_rows.T @ grad_band
+                    # (N, C, kH, kW, rows, OW) view of it, laid out like the windows.
+                    grad_windows = grad_columns.reshape(
+                        in_channels, kernel_h, kernel_w, stop - first, out_w, batch
+                    ).transpose(5, 0, 1, 2, 3, 4)
+                    add_windows_back(
+                        grad_windows,
+                        stride,
+                        out=input_rows(grad_padded, first, stop, kernel_size, stride),
+                    )
+        if needs_weight:
+            grad_weight = grad_weight.reshape(self.weight.shape)
+        if needs_x:
             grad_x = unpad_spatial(grad_padded, self.padding)
+        self.x_padded = None
         if not needs_bias:  # called without a bias
             return grad_x, grad_weight
         if needs_bias[0]:
-            grad_bias = grad_rows.sum(axis=1)
+            grad_bias = grad_rows.reshape(out_channels, -1).sum(axis=1)
         return grad_x, grad_weight, grad_bias
