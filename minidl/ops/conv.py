@@ -5,7 +5,8 @@ The idea, from the inside out:
 - ``sliding_windows`` views every kernel-sized window of the (padded) input at once, as
   a 6-D array, by choosing strides: no data is copied.
 - im2col lays those windows out as the columns of one matrix, (C·kH·kW, OH·OW·N).
-- The convolution is then a single matrix product, W (C_out, C·kH·kW) @ columns.
+- The convolution is then a single matrix product, W (C_out, C·kH·kW) @ columns, done
+  in bands of output rows so that each band's columns stay in cache (``row_bands``).
 - Backward: ∂L/∂W is one more GEMM; ∂L/∂x goes back through the same windows
   (col2im), adding each window's gradient into the pixels it was read from.
 
