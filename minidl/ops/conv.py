@@ -24,6 +24,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
+
 from minidl.autograd import Function
 from minidl.backend import backend_of
 
@@ -220,7 +222,9 @@ class Conv2d(Function):
         out_w = (padded_w - kernel_size[1]) // stride[1] + 1
         weight_rows = weight.reshape(out_channels, -1)
         # (C_out, OH, OW, N): returned below as an NCHW-shaped view, no transpose copied.
-        output = xp.empty((out_channels, out_h, out_w, batch), xp.result_type(x, weight))
+        output = xp.empty(
+            (out_channels, out_h, out_w, batch), np.result_type(x.dtype, weight.dtype)
+        )
         for first, stop in row_bands(out_h, weight_rows.shape[1] * out_w * batch * x.itemsize):
             columns = im2col(
                 input_rows(x_padded, first, stop, kernel_size, stride), kernel_size, stride
