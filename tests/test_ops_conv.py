@@ -251,3 +251,15 @@ def test_conv2d_in_many_row_bands_matches_one_band(backend, monkeypatch, stride,
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     inputs = [leaf(x[:1]), leaf(weight), leaf(bias)]
     assert mdl.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding), inputs)
+
+
+def test_conv_and_pool_backward_twice_with_retain_graph(backend):
+    rng = np.random.default_rng(0)
+    x = leaf(rng.standard_normal((2, 2, 7, 7)))
+    weight, bias = leaf(rng.standard_normal((3, 2, 3, 3))), leaf(rng.standard_normal(3))
+    loss = _conv_relu_pool(x, weight, bias).sum()
+    loss.backward(retain_graph=True)
+    first = [mdl.get_backend().to_numpy(t.grad).copy() for t in (x, weight, bias)]
+    loss.backward()  # gradients accumulate: twice the first
+    for tensor, once in zip((x, weight, bias), first):
+        np.testing.assert_allclose(mdl.get_backend().to_numpy(tensor.grad), 2 * once)

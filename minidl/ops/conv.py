@@ -278,7 +278,6 @@ class Conv2d(Function):
             grad_weight = grad_weight.reshape(self.weight.shape)
         if needs_x:
             grad_x = unpad_spatial(grad_padded, self.padding)
-        self.x_padded = None
         if not needs_bias:  # called without a bias
             return grad_x, grad_weight
         if needs_bias[0]:
