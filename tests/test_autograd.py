@@ -10,6 +10,7 @@ import pytest
 from strategies import leaf
 
 import minidl as mdl
+from minidl import functional as F
 from minidl.autograd import Function
 
 
@@ -240,3 +241,36 @@ def test_detect_anomaly_names_the_op_that_made_a_loss_nan(backend):
         logits = leaf([[np.nan, 1.0]])
         with pytest.raises(mdl.AnomalyError, match="CrossEntropy"):
             F.cross_entropy(logits, mdl.tensor([1]))
+
+
+_RETAIN_CASES = {
+    "relu": lambda x: F.relu(x),
+    "sigmoid": lambda x: F.sigmoid(x),
+    "tanh": lambda x: F.tanh(x),
+    "softmax": lambda x: F.softmax(x, axis=1) * x,
+    "log_softmax": lambda x: F.log_softmax(x, axis=1),
+    "linear": lambda x: F.linear(F.flatten(x), mdl.tensor(np.ones((3, 12)) / 7)),
+    "conv2d": lambda x: F.conv2d(x, mdl.tensor(np.ones((2, 3, 2, 2)) / 5), padding=1),
+    "max_pool2d": lambda x: F.max_pool2d(x, 2, stride=1),
+    "avg_pool2d": lambda x: F.avg_pool2d(x, 2, stride=1, padding=1),
+    "dropout": lambda x: F.dropout(x, 0.5),
+    "mse_loss": lambda x: F.mse_loss(x, np.zeros((2, 3, 2, 2))),
+    "cross_entropy": lambda x: F.cross_entropy(F.flatten(x), np.array([0, 5])),
+    "bce": lambda x: F.binary_cross_entropy(F.sigmoid(x), np.ones((2, 3, 2, 2))),
+    "bce_with_logits": lambda x: F.binary_cross_entropy_with_logits(x, np.ones((2, 3, 2, 2))),
+    "arithmetic": lambda x: (x * x / (x.abs() + 1) - x.exp()).sum(axis=1),
+    "shape": lambda x: x.transpose()[1:, ::2].reshape(-1).max(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_RETAIN_CASES))
+def test_every_op_backward_twice_with_retain_graph(backend, name):
+    # Each op's backward must leave what it saved intact: only autograd's release, which
+    # retain_graph=True skips, may drop it. The second backward then adds the same again.
+    x = mdl.tensor(np.random.default_rng(1).standard_normal((2, 3, 2, 2)), requires_grad=True)
+    mdl.manual_seed(0)
+    loss = _RETAIN_CASES[name](x).sum()
+    loss.backward(retain_graph=True)
+    once = mdl.get_backend().to_numpy(x.grad).copy()
+    loss.backward()
+    np.testing.assert_allclose(mdl.get_backend().to_numpy(x.grad), 2 * once, rtol=1e-12)
