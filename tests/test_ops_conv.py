@@ -214,17 +214,18 @@ def test_conv_output_is_a_batch_innermost_view_and_pooling_keeps_it(backend):
 
 
 def test_row_bands_cover_every_output_row_once():
-    from minidl.ops.conv import BAND_BYTES, row_bands
+    from minidl.ops.conv import row_bands
 
+    band_bytes = 2 * 2**20
     for out_h in [1, 2, 7, 11, 28]:
-        for bytes_per_row in [1, BAND_BYTES // 3, BAND_BYTES, 5 * BAND_BYTES]:
-            bands = row_bands(out_h, bytes_per_row)
+        for bytes_per_row in [1, band_bytes // 3, band_bytes, 5 * band_bytes]:
+            bands = row_bands(out_h, bytes_per_row, band_bytes)
             rows = [row for first, stop in bands for row in range(first, stop)]
             assert rows == list(range(out_h))
             sizes = [stop - first for first, stop in bands]
             assert max(sizes) - min(sizes) <= max(sizes) // 2 + 1  # about equal
-            if bytes_per_row <= BAND_BYTES:
-                assert max(sizes) * bytes_per_row <= BAND_BYTES or len(bands) == out_h
+            if bytes_per_row <= band_bytes:
+                assert max(sizes) * bytes_per_row <= band_bytes or len(bands) == out_h
 
 
 @pytest.mark.parametrize("stride, padding", [((1, 1), (0, 0)), ((2, 1), (1, 2)), ((3, 2), (2, 0))])
@@ -243,8 +244,8 @@ def test_conv2d_in_many_row_bands_matches_one_band(backend, monkeypatch, stride,
         return [out.numpy()] + [mdl.get_backend().to_numpy(t.grad) for t in inputs]
 
     one_band = run()
-    monkeypatch.setattr(conv, "BAND_BYTES", 1)
-    assert len(conv.row_bands(one_band[0].shape[2], 8)) == one_band[0].shape[2]
+    monkeypatch.setattr(mdl.get_backend(), "block_bytes", 1)
+    assert len(conv.row_bands(one_band[0].shape[2], 8, 1)) == one_band[0].shape[2]
     many_bands = run()
     np.testing.assert_allclose(one_band[0], conv2d_reference(x, weight, bias, stride, padding))
     for got, expected in zip(many_bands, one_band):

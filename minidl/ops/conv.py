@@ -171,14 +171,12 @@ def im2col(x_padded, kernel_size, stride):
     return columns.reshape(channels * kernel_h * kernel_w, -1)
 
 
-# A band of output rows is sized so that its im2col matrix takes about this many bytes:
-# small enough to stay in cache between im2col and the GEMM, large enough for a fast GEMM.
-BAND_BYTES = 2 * 2**20
-
-
-def row_bands(out_h: int, bytes_per_row: int) -> list[tuple[int, int]]:
-    """Split output rows 0..out_h into about equal bands of at most BAND_BYTES each."""
-    count = max(1, -(-out_h * bytes_per_row // BAND_BYTES))  # ceil division
+def row_bands(out_h: int, bytes_per_row: int, band_bytes: int) -> list[tuple[int, int]]:
+    """Split output rows 0..out_h into about equal bands of at most ``band_bytes`` each
+    (one row per band when a row alone is larger). The size comes from the backend
+    (``Backend.block_bytes``): 2 MiB on the CPU, where a band's im2col matrix then stays
+    in cache between the copy and the GEMM; far more on a GPU."""
+    count = max(1, -(-out_h * bytes_per_row // band_bytes))  # ceil division
     count = min(count, out_h)
     size = -(-out_h // count)
     return [(first, min(out_h, first + size)) for first in range(0, out_h, size)]
@@ -225,7 +223,8 @@ class Conv2d(Function):
         output = xp.empty(
             (out_channels, out_h, out_w, batch), np.result_type(x.dtype, weight.dtype)
         )
-        for first, stop in row_bands(out_h, weight_rows.shape[1] * out_w * batch * x.itemsize):
+        bytes_per_row = weight_rows.shape[1] * out_w * batch * x.itemsize
+        for first, stop in row_bands(out_h, bytes_per_row, backend_of(x).block_bytes):
             columns = im2col(
                 input_rows(x_padded, first, stop, kernel_size, stride), kernel_size, stride
             )
@@ -254,7 +253,7 @@ class Conv2d(Function):
             ).transpose(3, 0, 1, 2)
         if needs_weight or needs_x:
             bytes_per_row = weight_rows.shape[1] * out_w * batch * grad_output.itemsize
-            for first, stop in row_bands(out_h, bytes_per_row):
+            for first, stop in row_bands(out_h, bytes_per_row, backend_of(grad_output).block_bytes):
                 grad_band = grad_rows[:, first:stop].reshape(out_channels, -1)
                 if needs_weight:
                     columns = im2col(
