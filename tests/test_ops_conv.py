@@ -200,7 +200,7 @@ def test_conv_and_pool_give_the_same_numbers_for_any_memory_layout(backend, layo
 
 
 def test_conv_output_is_a_batch_innermost_view_and_pooling_keeps_it(backend):
-    from minidl.ops.conv import memory_order
+    from minidl.ops.layout import memory_order
 
     rng = np.random.default_rng(0)
     x = leaf(rng.standard_normal((5, 2, 8, 8)))

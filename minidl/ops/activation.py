@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from minidl.autograd import Function
 from minidl.backend import backend_of
+from minidl.ops.layout import memory_order
 
 
 def _zeros_along_innermost_axis(x):
@@ -19,7 +20,7 @@ def _zeros_along_innermost_axis(x):
     """
     shape = [1] * x.ndim
     if x.ndim:
-        innermost = min(range(x.ndim), key=lambda axis: abs(x.strides[axis]) or float("inf"))
+        innermost = memory_order(x)[-1]
         shape[innermost] = x.shape[innermost]
     return backend_of(x).xp.zeros(shape, dtype=x.dtype)
 

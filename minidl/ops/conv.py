@@ -94,25 +94,6 @@ def batch_innermost(x, padding: tuple[int, int] = (0, 0)):
     return stored.transpose(3, 0, 1, 2)
 
 
-def memory_order(array) -> tuple[int, ...]:
-    """array's axes from outermost to innermost in memory (by decreasing stride)."""
-    return tuple(sorted(range(array.ndim), key=lambda axis: -array.strides[axis]))
-
-
-def in_layout_of(array, template):
-    """``array`` stored in ``template``'s memory layout (a copy only if it is not already).
-
-    Elementwise work on operands laid out differently walks one of them against its
-    grain; converting the odd one once is cheaper (e.g. a gradient reshaped back to NCHW
-    meeting pooling's batch-innermost state).
-    """
-    if memory_order(array) == memory_order(template):
-        return array
-    converted = backend_of(array).xp.empty_like(template, dtype=array.dtype)
-    converted[...] = array
-    return converted
-
-
 def sliding_windows(x_padded, kernel_size: tuple[int, int], stride: tuple[int, int]):
     """A read-only view (N, C, kH, kW, OH, OW) of every kernel window of x (N, C, H, W).
 
@@ -215,16 +196,17 @@ class Conv2d(Function):
         x_padded = batch_innermost(x, padding)
         self.x_padded = x_padded if self.needs_input_grad[1] else None
         self.padded_shape = x_padded.shape
-        batch, _, padded_h, padded_w = x_padded.shape
-        out_h = (padded_h - kernel_size[0]) // stride[0] + 1
-        out_w = (padded_w - kernel_size[1]) // stride[1] + 1
+        batch, _, height, width = x.shape
+        out_h = output_size(height, kernel_size[0], stride[0], padding[0])
+        out_w = output_size(width, kernel_size[1], stride[1], padding[1])
         weight_rows = weight.reshape(out_channels, -1)
         # (C_out, OH, OW, N): returned below as an NCHW-shaped view, no transpose copied.
         output = xp.empty(
             (out_channels, out_h, out_w, batch), np.result_type(x.dtype, weight.dtype)
         )
         bytes_per_row = weight_rows.shape[1] * out_w * batch * x.itemsize
-        for first, stop in row_bands(out_h, bytes_per_row, backend_of(x).block_bytes):
+        self.bands = row_bands(out_h, bytes_per_row, backend_of(x).block_bytes)
+        for first, stop in self.bands:
             columns = im2col(
                 input_rows(x_padded, first, stop, kernel_size, stride), kernel_size, stride
             )
@@ -252,8 +234,7 @@ class Conv2d(Function):
                 (in_channels, padded_h, padded_w, batch), dtype=grad_output.dtype
             ).transpose(3, 0, 1, 2)
         if needs_weight or needs_x:
-            bytes_per_row = weight_rows.shape[1] * out_w * batch * grad_output.itemsize
-            for first, stop in row_bands(out_h, bytes_per_row, backend_of(grad_output).block_bytes):
+            for first, stop in self.bands:
                 grad_band = grad_rows[:, first:stop].reshape(out_channels, -1)
                 if needs_weight:
                     columns = im2col(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from minidl.autograd import Function
 from minidl.backend import backend_of
-from minidl.ops.conv import in_layout_of, pad_spatial, sliding_windows, unpad_spatial
+from minidl.ops.conv import pad_spatial, sliding_windows, unpad_spatial
+from minidl.ops.layout import in_layout_of
 
 
 def _kernel_positions(kernel_size: tuple[int, int]):
