@@ -13,12 +13,14 @@ adam.py      Adam      bias-corrected moment estimates  (O4)
 rmsprop.py   RMSprop   steps over a moving RMS of g     (T1)
 
 Every optimizer takes weight_decay=λ: L2 regularization, g ← g + λ·w (T2).
+lr_scheduler.py  StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup (T3)
 """
 
+from minidl.optim import lr_scheduler
 from minidl.optim.adam import Adam
 from minidl.optim.gd import GD, SGD
 from minidl.optim.momentum import Momentum
 from minidl.optim.optimizer import Optimizer
 from minidl.optim.rmsprop import RMSprop
 
-__all__ = ["GD", "SGD", "Adam", "Momentum", "Optimizer", "RMSprop"]
+__all__ = ["GD", "SGD", "Adam", "Momentum", "Optimizer", "RMSprop", "lr_scheduler"]
