@@ -159,7 +159,7 @@ class Function:
             function.output_shape = output.data.shape
             # A weak link, so a graph never keeps an intermediate alive; minidl.viz
             # shows the output's value while the caller still holds it.
-            function.output = weakref.ref(output)
+            function.output_ref = weakref.ref(output)
             output.requires_grad = True
             output._ctx = function
         return output

@@ -118,7 +118,7 @@ def graph(tensor: Tensor, names: dict[str, Any] | None = None) -> dict[str, list
 
 
 def _output_of(op: Function) -> Tensor | None:
-    reference = getattr(op, "output", None)
+    reference = getattr(op, "output_ref", None)
     return reference() if reference is not None else None
 
 
