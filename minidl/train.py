@@ -19,6 +19,7 @@ uninterrupted run would have produced (on the CPU).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -31,7 +32,9 @@ from minidl import nn
 from minidl import random as minidl_random
 from minidl.autograd import no_grad
 from minidl.backend import get_backend
+from minidl.errors import CheckpointError
 from minidl.serialization import load, save
+from minidl.tensor import Tensor
 
 METRICS: dict[str, Callable[..., float]] = {
     "accuracy": metric_functions.accuracy,
@@ -125,6 +128,7 @@ def fit(
     resume: bool = False,
     scheduler: Any = None,
     scheduler_interval: str = "epoch",
+    stop_on_nonfinite_loss: bool = True,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs over ``train_loader``; returns the History.
 
@@ -141,6 +145,13 @@ def fit(
     - ``scheduler``: a learning-rate schedule of ``optimizer`` (``optim.lr_scheduler``),
       stepped after every epoch, or after every batch with ``scheduler_interval="batch"``
       (a warm-up usually is); checkpoints save its state and ``resume`` restores it.
+    - ``stop_on_nonfinite_loss``: a NaN or infinite loss stops training with a
+      FloatingPointError naming the epoch and batch, before that batch changes the
+      weights; pass False to train on regardless.
+
+    A failed ``resume`` changes nothing: the checkpoint's kind, keys and optimizer type
+    are checked first, and what only loading can check (shapes, values) is loaded all or
+    nothing. Empty loaders are refused: a mean over no batches would be a made-up 0.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -151,6 +162,9 @@ def fit(
     if (resume or checkpoint_every) and checkpoint_path is None:
         raise ValueError("fit: resume and checkpoint_every need checkpoint_path=...")
     _check_scheduler(scheduler, scheduler_interval, optimizer)
+    _check_not_empty(train_loader, "train_loader")
+    if val_loader is not None:
+        _check_not_empty(val_loader, "val_loader")
     metric_table = _resolve_metrics(metrics)
     history = History()
     first_epoch = 0
@@ -163,21 +177,27 @@ def fit(
         model.train()
         bar = _progress_bar(train_loader, epoch, epochs, progress)
         loss_sum, sample_count = 0.0, 0
-        for inputs, targets in bar if bar is not None else train_loader:
+        for batch_number, batch in enumerate(bar if bar is not None else train_loader, 1):
+            inputs, targets = _input_target_pair(batch, "train_loader")
             optimizer.zero_grad()
             loss = loss_fn(model(inputs), targets)
+            loss_value = loss.item()
+            if stop_on_nonfinite_loss and not math.isfinite(loss_value):
+                raise FloatingPointError(_nonfinite_loss_message(loss_value, epoch, batch_number))
             loss.backward()
             optimizer.step()
             if scheduler is not None and scheduler_interval == "batch":
                 scheduler.step()
             batch_size = len(targets)
-            loss_sum += loss.item() * batch_size
+            loss_sum += loss_value * batch_size
             sample_count += batch_size
             if bar is not None:
                 bar.set_postfix(loss=f"{loss_sum / sample_count:.4f}", refresh=False)
         if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
-        record = {"train_loss": loss_sum / max(sample_count, 1)}
+        if sample_count == 0:
+            raise ValueError(_empty_loader_message("train_loader", train_loader))
+        record = {"train_loss": loss_sum / sample_count}
         if val_loader is not None:
             results = evaluate(model, val_loader, loss_fn, metric_table)
             record.update({f"val_{name}": value for name, value in results.items()})
@@ -214,7 +234,8 @@ def evaluate(
     loss_sum, sample_count, outputs, targets_seen = 0.0, 0, [], []
     try:
         with no_grad():
-            for inputs, targets in loader:
+            for batch in loader:
+                inputs, targets = _input_target_pair(batch, "the loader")
                 output = model(inputs)
                 batch_size = len(targets)
                 loss_sum += loss_fn(output, targets).item() * batch_size
@@ -224,7 +245,9 @@ def evaluate(
                     targets_seen.append(targets.numpy())
     finally:
         model.train(was_training)
-    results = {"loss": loss_sum / max(sample_count, 1)}
+    if sample_count == 0:
+        raise ValueError(_empty_loader_message("evaluate's loader", loader))
+    results = {"loss": loss_sum / sample_count}
     if metric_table and outputs:
         predicted = _predicted_classes(np.concatenate(outputs), loss_fn)
         true = np.concatenate(targets_seen)
@@ -234,6 +257,53 @@ def evaluate(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _check_not_empty(loader: Any, name: str) -> None:
+    """Refuse a loader that has no batches (where it can say so before iterating)."""
+    if isinstance(loader, (np.ndarray, Tensor)):
+        raise TypeError(
+            f"fit: {name} must give (inputs, targets) batches, e.g. "
+            f"DataLoader(TensorDataset(x, y), batch_size=32), got a {type(loader).__name__}"
+        )
+    if hasattr(loader, "__len__") and len(loader) == 0:
+        raise ValueError(_empty_loader_message(name, loader))
+
+
+def _empty_loader_message(name: str, loader: Any) -> str:
+    dataset = getattr(loader, "dataset", None)
+    detail = ""
+    if dataset is not None and hasattr(dataset, "__len__"):
+        detail = f" (its dataset has {len(dataset)} samples"
+        if getattr(loader, "drop_last", False):
+            detail += f", fewer than batch_size={loader.batch_size} with drop_last=True"
+        detail += ")"
+    return f"{name} gives no batches{detail}; a loss or metric over no samples means nothing"
+
+
+def _input_target_pair(batch: Any, name: str) -> tuple[Any, Any]:
+    """A batch as (inputs, targets), or a TypeError saying what the batch was."""
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1]
+    if isinstance(batch, (tuple, list)):
+        what = f"a {type(batch).__name__} of {len(batch)} fields"
+        if len(batch) == 1:
+            what += " (inputs without targets? TensorDataset(x) has no labels)"
+    else:
+        what = f"a {type(batch).__name__} of shape {getattr(batch, 'shape', '?')}"
+    raise TypeError(
+        f"{name} must give (inputs, targets) pairs, e.g. DataLoader(TensorDataset(x, y), "
+        f"batch_size=32), but a batch was {what}"
+    )
+
+
+def _nonfinite_loss_message(loss_value: float, epoch: int, batch_number: int) -> str:
+    return (
+        f"fit: the loss is {loss_value} at epoch {epoch + 1}, batch {batch_number}; training "
+        "stopped before this batch changed the weights. Usual causes: a learning rate too "
+        "large, NaN or inf in the data, log(0). To find the op that made it, run fit inside "
+        "`with minidl.detect_anomaly():`; to train on anyway, pass stop_on_nonfinite_loss=False"
+    )
 
 
 def _resolve_metrics(metrics: Sequence[str | Callable[..., float]]) -> dict[str, Callable]:
@@ -296,6 +366,7 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, sched
             "epoch": epoch,
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
+            "optimizer_kind": type(optimizer).__name__,
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "history": history.records,
             "random": {
@@ -308,40 +379,140 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, sched
     )
 
 
+FIT_CHECKPOINT_KEYS = ("epoch", "model", "optimizer", "history", "random")
+
+
 def _load_checkpoint(path, model, optimizer, history, train_loader, scheduler) -> int:
-    """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done."""
+    """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done.
+
+    All or nothing: the checkpoint's structure is checked first (``_resume_problem``);
+    then each part is loaded, and if one fails (a shape, a value) the parts already
+    loaded are put back, so that the caller sees one CheckpointError and the objects
+    as they were.
+    """
+    path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(
-            f"fit(resume=True) found no checkpoint at {os.fspath(path)!r}; run fit with "
+            f"fit(resume=True) found no checkpoint at {path!r}; run fit with "
             "checkpoint_path=... first, or pass resume=False to start from scratch"
         )
     checkpoint = load(path)
+    problem = _resume_problem(checkpoint, optimizer, scheduler)
+    if problem:
+        raise CheckpointError(
+            f"fit(resume=True) cannot resume from {path!r}: {problem}; nothing was changed"
+        )
+    undo = _snapshot(model, optimizer, scheduler, train_loader)
+    try:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        records = History(checkpoint["history"]).records
+        generators = checkpoint["random"]
+        minidl_random.set_state(generators["host"])
+        if generators["backend"] is not None:
+            backend = get_backend()
+            if not hasattr(backend, "rng"):
+                backend.seed(None)
+            backend.rng.bit_generator.state = generators["backend"]
+        if generators["train_loader"] is not None:
+            train_loader.set_state(generators["train_loader"])
+        epoch = int(checkpoint["epoch"])
+    except Exception as error:
+        undo()
+        raise CheckpointError(
+            f"fit(resume=True) cannot resume from {path!r}: {error}; nothing was changed"
+        ) from error
+    history.records = records
+    return epoch
+
+
+def _resume_problem(checkpoint: Any, optimizer: Any, scheduler: Any) -> str | None:
+    """What is wrong with ``checkpoint`` as one to resume ``optimizer`` (and ``scheduler``)
+    from, in words: what the file holds and what was expected; None if it fits."""
+    expected = (
+        "a checkpoint written by fit(checkpoint_path=...) (keys "
+        + ", ".join(FIT_CHECKPOINT_KEYS)
+        + ")"
+    )
+    if not isinstance(checkpoint, dict):
+        return f"it holds a {type(checkpoint).__name__}, but resuming needs {expected}"
+    missing = [key for key in FIT_CHECKPOINT_KEYS if key not in checkpoint]
+    if missing:
+        keys = sorted(map(str, checkpoint))
+        if {"model", "settings"} <= set(checkpoint):
+            holds = (
+                "the weights saved by `minidl train --save` (keys model, settings, preprocessing)"
+            )
+        elif checkpoint and all(_is_array(value) for value in checkpoint.values()):
+            holds = f"a bare state_dict of {len(keys)} arrays ({', '.join(keys[:3])}, ...)"
+        else:
+            holds = f"a dict with keys {keys[:8]}"
+        return (
+            f"it holds {holds}, but resuming needs {expected}; it lacks {missing}. To start "
+            "from saved weights, use model.load_state_dict(...) and fit without resume"
+        )
+    saved_kind = checkpoint.get("optimizer_kind")
+    if saved_kind is not None and saved_kind != type(optimizer).__name__:
+        return (
+            f"it holds the state of a {saved_kind} optimizer, but fit was given "
+            f"{type(optimizer).__name__}; resume with {saved_kind}, or start afresh (resume=False)"
+        )
+    saved_optimizer = checkpoint["optimizer"]
+    saved_names = set(dict(saved_optimizer.get("hyperparameters", {}))) | {"weight_decay"}
+    if saved_kind is None and saved_names != set(optimizer.hyperparameter_names):
+        return (
+            f"its optimizer state has hyper-parameters {sorted(saved_names)}, but "
+            f"{type(optimizer).__name__} has {sorted(optimizer.hyperparameter_names)}: it was "
+            "saved from another kind of optimizer"
+        )
     saved_scheduler = checkpoint.get("scheduler")
     if saved_scheduler is None and scheduler is not None:
-        raise ValueError(
-            f"fit(resume=True): the checkpoint {os.fspath(path)!r} was saved without a "
-            "scheduler, but fit got one; resume without it, or start afresh (resume=False)"
+        return (
+            f"it was saved without a scheduler, but fit got {type(scheduler).__name__}; "
+            "resume without it, or start afresh (resume=False)"
         )
     if saved_scheduler is not None and scheduler is None:
-        raise ValueError(
-            f"fit(resume=True): the checkpoint {os.fspath(path)!r} was saved with a "
-            f"{saved_scheduler['kind']} scheduler; pass scheduler=... to resume it"
+        return f"it was saved with a {saved_scheduler.get('kind')} scheduler; pass scheduler=..."
+    if scheduler is not None and saved_scheduler.get("kind") != type(scheduler).__name__:
+        return (
+            f"it holds the state of a {saved_scheduler.get('kind')} scheduler, but fit got "
+            f"{type(scheduler).__name__}"
         )
-    model.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(saved_scheduler)
-    history.records = History(checkpoint["history"]).records
-    generators = checkpoint["random"]
-    minidl_random.set_state(generators["host"])
-    if generators["backend"] is not None:
-        backend = get_backend()
-        if not hasattr(backend, "rng"):
-            backend.seed(None)
-        backend.rng.bit_generator.state = generators["backend"]
-    if generators["train_loader"] is not None:
-        train_loader.set_state(generators["train_loader"])
-    return int(checkpoint["epoch"])
+    return None
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (np.ndarray, Tensor)) or hasattr(value, "__array__")
+
+
+def _snapshot(model, optimizer, scheduler, train_loader) -> Callable[[], None]:
+    """A function that puts back the current state of everything a resume changes.
+
+    Loading replaces arrays rather than writing into them, so keeping the old array
+    objects is enough (no copy of the weights).
+    """
+    weights = [(param, param.data) for param in model.parameters()]
+    optimizer_attributes = dict(vars(optimizer))
+    scheduler_state = scheduler.state_dict() if scheduler is not None else None
+    host_state = minidl_random.get_state()
+    backend_state = _backend_rng_state()
+    loader_state = _loader_state(train_loader)
+
+    def undo() -> None:
+        if scheduler is not None:
+            scheduler.load_state_dict(scheduler_state)  # sets the optimizer's rate: first
+        vars(optimizer).update(optimizer_attributes)
+        for param, data in weights:
+            param.data = data
+        minidl_random.set_state(host_state)
+        if backend_state is not None:
+            get_backend().rng.bit_generator.state = backend_state
+        if loader_state is not None:
+            train_loader.set_state(loader_state)
+
+    return undo
 
 
 def _backend_rng_state() -> dict | None:

@@ -49,6 +49,11 @@ class DataLoader:
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got batch_size={batch_size}")
+        if isinstance(dataset, (np.ndarray, Tensor)) or backend_of(dataset).is_array(dataset):
+            raise TypeError(
+                f"DataLoader expected a Dataset, got an array of shape {dataset.shape}; wrap "
+                "arrays in TensorDataset(x, y) so that each batch is an (inputs, targets) pair"
+            )
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(
                 f"DataLoader expected a Dataset (with __len__ and __getitem__), got "
