@@ -46,6 +46,7 @@ class Tensor:
                 data = backend.asarray(data)
         elif dtype is not None and data.dtype != np.dtype(dtype):
             data = data.astype(dtype)
+        _require_real(data, data)
         self.data = data
         self.grad: Any = None
         self._ctx: autograd.Function | None = None
@@ -316,12 +317,23 @@ def _host_to_array(data: Any, dtype: Any) -> np.ndarray:
     array = np.asarray(data)
     if array.dtype == np.float64 and not isinstance(data, np.generic):
         array = array.astype(DEFAULT_FLOAT)
-    elif array.dtype.kind in "OUS":
+    _require_real(array, data)
+    return array
+
+
+def _require_real(array: Any, data: Any) -> None:
+    """Only real numbers (floats, ints, bools) can become a tensor."""
+    kind = array.dtype.kind
+    if kind == "c":
+        raise TypeError(
+            f"cannot make a tensor from complex data (dtype {array.dtype}): minidl supports "
+            "real numbers only; take the real part (x.real) or the magnitude (abs(x)) first"
+        )
+    if kind not in "biuf":
         raise TypeError(
             f"cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}; "
             "expected numbers (a list, scalar or array of floats/ints/bools)"
         )
-    return array
 
 
 def tensor(
@@ -342,6 +354,7 @@ def tensor(
         array = source.to_numpy(data) if source is not target else data
         if dtype is not None:
             array = array.astype(dtype)
+        _require_real(array, data)
     array = target.asarray(array)
     if array is data or (hasattr(array, "base") and array.base is data):
         array = array.copy()

@@ -60,6 +60,7 @@ class Linear(Module):
         self.bias = init.zeros(_new_parameter((out_features,), dtype)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        x = F._as_tensor(x, f"Linear(in_features={self.in_features})")
         shape = tuple(x.shape)
         if len(shape) == 0 or shape[-1] != self.in_features:
             raise ValueError(self._shape_error(shape))
@@ -122,6 +123,7 @@ class Conv2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         name = f"Conv2d(in_channels={self.in_channels})"
+        x = F._as_tensor(x, name)
         shape = tuple(x.shape)
         check_window_fits(name, shape, self.kernel_size, self.stride, self.padding)
         if shape[1] != self.in_channels:

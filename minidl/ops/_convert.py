@@ -22,6 +22,12 @@ def as_array(value: Any, like: Tensor) -> Any:
     backend = like.backend
     if backend_of(value).name != "numpy":
         return value
+    kind = np.asarray(value).dtype.kind if not isinstance(value, np.ndarray) else value.dtype.kind
+    if kind not in "biuf":
+        raise TypeError(
+            f"a tensor op cannot take {type(value).__name__} {_short_repr(value)} (dtype kind "
+            f"{kind!r}): expected a real number, an array of them, or a Tensor"
+        )
     if like.data.dtype.kind == "f" and np.ndim(value) == 0:
         return backend.asarray(value, dtype=like.data.dtype)
     return backend.asarray(value)
@@ -32,3 +38,8 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     return Tensor._from_op(as_array(value, like))
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
