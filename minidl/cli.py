@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_train(args)
     if args.command == "info":
         return run_info()
-    parser.print_help()
+    parser.print_help(sys.stderr)  # no command: an error, so the help goes to stderr
     return 2
 
 
