@@ -91,7 +91,7 @@ def test_conv2d_skips_unneeded_gradients(backend):
     F.conv2d(x, weight).sum().backward()
     assert x.grad is None
     np.testing.assert_array_equal(
-        mdl.get_backend().to_numpy(weight.grad), np.full((1, 1, 2, 2), 4.0)
+        mdl.get_backend().to_host(weight.grad), np.full((1, 1, 2, 2), 4.0)
     )
 
 
@@ -100,7 +100,7 @@ def test_conv2d_overlapping_windows_add_their_gradients(backend):
     x = mdl.tensor(np.zeros((1, 1, 3, 3)), requires_grad=True)
     F.conv2d(x, mdl.tensor(np.ones((1, 1, 2, 2)))).sum().backward()
     expected = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
-    np.testing.assert_array_equal(mdl.get_backend().to_numpy(x.grad)[0, 0], expected)
+    np.testing.assert_array_equal(mdl.get_backend().to_host(x.grad)[0, 0], expected)
 
 
 # --------------------------------------------------------------------------- errors
@@ -168,7 +168,7 @@ def test_conv_and_pool_give_the_same_numbers_for_any_memory_layout(backend, layo
         out = _conv_relu_pool(x, *params)
         (out * mdl.tensor(upstream)).sum().backward()
         backend_ = mdl.get_backend()
-        return [out.numpy()] + [backend_.to_numpy(t.grad) for t in [x_leaf, *params]]
+        return [out.numpy()] + [backend_.to_host(t.grad) for t in [x_leaf, *params]]
 
     def plain():
         x = leaf(values)
@@ -241,7 +241,7 @@ def test_conv2d_in_many_row_bands_matches_one_band(backend, monkeypatch, stride,
         inputs = [leaf(x), leaf(weight), leaf(bias)]
         out = F.conv2d(*inputs, stride=stride, padding=padding)
         (out * mdl.tensor(upstream)).sum().backward()
-        return [out.numpy()] + [mdl.get_backend().to_numpy(t.grad) for t in inputs]
+        return [out.numpy()] + [mdl.get_backend().to_host(t.grad) for t in inputs]
 
     one_band = run()
     monkeypatch.setattr(mdl.get_backend(), "block_bytes", 1)
@@ -260,7 +260,7 @@ def test_conv_and_pool_backward_twice_with_retain_graph(backend):
     weight, bias = leaf(rng.standard_normal((3, 2, 3, 3))), leaf(rng.standard_normal(3))
     loss = _conv_relu_pool(x, weight, bias).sum()
     loss.backward(retain_graph=True)
-    first = [mdl.get_backend().to_numpy(t.grad).copy() for t in (x, weight, bias)]
+    first = [mdl.get_backend().to_host(t.grad).copy() for t in (x, weight, bias)]
     loss.backward()  # gradients accumulate: twice the first
     for tensor, once in zip((x, weight, bias), first):
-        np.testing.assert_allclose(mdl.get_backend().to_numpy(tensor.grad), 2 * once)
+        np.testing.assert_allclose(mdl.get_backend().to_host(tensor.grad), 2 * once)
