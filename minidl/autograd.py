@@ -29,6 +29,7 @@ gets it from ``bind_tensor_class``, which ``tensor.py`` calls once, right after 
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -171,6 +172,10 @@ class Function:
             # only if some op saved it for its backward (ReLU keeps just its mask).
             function.inputs = parents
             function.output_dtype = output.data.dtype
+            function.output_shape = output.data.shape
+            # A weak link, so a graph never keeps an intermediate alive; minidl.viz
+            # shows the output's value while the caller still holds it.
+            function.output_ref = weakref.ref(output)
             output.requires_grad = True
             output.grad_fn = function
         return output

@@ -9,6 +9,7 @@
             loss = loss_fn(model(inputs), targets)    # forward
             loss.backward()                           # ∂loss/∂parameter for every parameter
             optimizer.step()                          # the update rule (FORMULAS O1-O4)
+        scheduler.step()                              # next learning rate (T3), if given
         evaluate(model, val_loader, loss_fn, metrics) # no_grad, model.eval()
 
 Around it: a tqdm progress bar with the running loss, per-epoch validation, and
@@ -122,6 +123,8 @@ def fit(
     checkpoint_path: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
+    scheduler: Any = None,
+    scheduler_interval: str = "epoch",
 ) -> History:
     """Train ``model`` for ``epochs`` epochs over ``train_loader``; returns the History.
 
@@ -137,6 +140,9 @@ def fit(
       weights, bit for bit, as one uninterrupted run (on the CPU). A checkpoint may be
       resumed on another backend than the one that saved it; that backend's generator
       (dropout masks) is then reseeded from the saved state (``Backend.set_rng_state``).
+    - ``scheduler``: a learning-rate schedule of ``optimizer`` (``optim.lr_scheduler``),
+      stepped after every epoch, or after every batch with ``scheduler_interval="batch"``
+      (a warm-up usually is); checkpoints save its state and ``resume`` restores it.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -146,11 +152,14 @@ def fit(
         raise ValueError(f"fit: checkpoint_every must be a positive int, got {checkpoint_every!r}")
     if (resume or checkpoint_every) and checkpoint_path is None:
         raise ValueError("fit: resume and checkpoint_every need checkpoint_path=...")
+    _check_scheduler(scheduler, scheduler_interval, optimizer)
     metric_table = _resolve_metrics(metrics)
     history = History()
     first_epoch = 0
     if resume:
-        first_epoch = _load_checkpoint(checkpoint_path, model, optimizer, history, train_loader)
+        first_epoch = _load_checkpoint(
+            checkpoint_path, model, optimizer, history, train_loader, scheduler
+        )
 
     for epoch in range(first_epoch, epochs):
         model.train()
@@ -161,11 +170,15 @@ def fit(
             loss = loss_fn(model(inputs), targets)
             loss.backward()
             optimizer.step()
+            if scheduler is not None and scheduler_interval == "batch":
+                scheduler.step()
             batch_size = len(targets)
             loss_sum += loss.item() * batch_size
             sample_count += batch_size
             if bar is not None:
                 bar.set_postfix(loss=f"{loss_sum / sample_count:.4f}", refresh=False)
+        if scheduler is not None and scheduler_interval == "epoch":
+            scheduler.step()
         record = {"train_loss": loss_sum / max(sample_count, 1)}
         if val_loader is not None:
             results = evaluate(model, val_loader, loss_fn, metric_table)
@@ -179,7 +192,9 @@ def fit(
         if checkpoint_path is not None and (
             finished % (checkpoint_every or 1) == 0 or finished == epochs
         ):
-            _save_checkpoint(checkpoint_path, model, optimizer, finished, history, train_loader)
+            _save_checkpoint(
+                checkpoint_path, model, optimizer, finished, history, train_loader, scheduler
+            )
     return history
 
 
@@ -259,12 +274,31 @@ def _progress_bar(loader: Iterable, epoch: int, epochs: int, progress: bool):
     return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=True)
 
 
-def _save_checkpoint(path, model, optimizer, epoch, history, train_loader) -> None:
+def _check_scheduler(scheduler: Any, interval: str, optimizer: Any) -> None:
+    if interval not in ("epoch", "batch"):
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {interval!r}")
+    if scheduler is None:
+        return
+    if not callable(getattr(scheduler, "step", None)) or not hasattr(scheduler, "state_dict"):
+        raise TypeError(
+            f"fit: scheduler must be a learning-rate schedule (e.g. "
+            f"optim.lr_scheduler.StepLR(optimizer, ...)), got {type(scheduler).__name__}"
+        )
+    if getattr(scheduler, "optimizer", None) is not optimizer:
+        raise ValueError(
+            f"fit: the {type(scheduler).__name__} was built on another optimizer than the one "
+            "fit trains with, so its rates would change nothing; build it on this one: "
+            f"{type(scheduler).__name__}(optimizer, ...)"
+        )
+
+
+def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, scheduler) -> None:
     save(
         {
             "epoch": epoch,
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "history": history.records,
             "random": {
                 "host": minidl_random.get_state(),
@@ -276,7 +310,7 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader) -> No
     )
 
 
-def _load_checkpoint(path, model, optimizer, history, train_loader) -> int:
+def _load_checkpoint(path, model, optimizer, history, train_loader, scheduler) -> int:
     """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done."""
     if not os.path.exists(path):
         raise FileNotFoundError(
@@ -284,8 +318,21 @@ def _load_checkpoint(path, model, optimizer, history, train_loader) -> int:
             "checkpoint_path=... first, or pass resume=False to start from scratch"
         )
     checkpoint = load(path)
+    saved_scheduler = checkpoint.get("scheduler")
+    if saved_scheduler is None and scheduler is not None:
+        raise ValueError(
+            f"fit(resume=True): the checkpoint {os.fspath(path)!r} was saved without a "
+            "scheduler, but fit got one; resume without it, or start afresh (resume=False)"
+        )
+    if saved_scheduler is not None and scheduler is None:
+        raise ValueError(
+            f"fit(resume=True): the checkpoint {os.fspath(path)!r} was saved with a "
+            f"{saved_scheduler['kind']} scheduler; pass scheduler=... to resume it"
+        )
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(saved_scheduler)
     history.records = History(checkpoint["history"]).records
     generators = checkpoint["random"]
     minidl_random.set_state(generators["host"])
