@@ -1,13 +1,14 @@
 """Data: datasets, loaders and preprocessing.
 
-dataset.py     Dataset, TensorDataset
-loader.py      DataLoader: batches, shuffling from a seed
-transforms.py  standardize (D1), scale_pixels (D2), one_hot (D3), train_test_split
-datasets.py    load_digits, load_breast_cancer, load_diabetes, mnist, fashion_mnist
-idx.py         the IDX file format of (Fashion-)MNIST
+dataset.py       Dataset, TensorDataset
+loader.py        DataLoader: batches, shuffling from a seed, augmentation
+transforms.py    standardize (D1), scale_pixels (D2), one_hot (D3), train_test_split
+augmentation.py  random flips, rotations, zooms, shifts (T4), also as transforms.*
+datasets.py      load_digits, load_breast_cancer, load_diabetes, mnist, fashion_mnist
+idx.py           the IDX file format of (Fashion-)MNIST
 """
 
-from minidl.data import datasets
+from minidl.data import datasets, transforms
 from minidl.data.dataset import Dataset, TensorDataset
 from minidl.data.loader import DataLoader
 from minidl.data.transforms import one_hot, scale_pixels, standardize, train_test_split
@@ -21,4 +22,5 @@ __all__ = [
     "scale_pixels",
     "standardize",
     "train_test_split",
+    "transforms",
 ]

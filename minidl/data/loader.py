@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,11 @@ class DataLoader:
       run; with ``seed=None`` it draws from minidl's host generator, which
       ``minidl.manual_seed`` seeds.
     - ``drop_last=True`` leaves out a final batch smaller than ``batch_size``.
+    - ``transform`` (data augmentation, FORMULAS T4, e.g. ``transforms.Compose([...])``)
+      is applied to the inputs (the first field) of every batch as it is made, each
+      sample with its own random draw from the loader's generator: every epoch sees
+      fresh draws, and the same seed gives the same ones. Give it to the training
+      loader only.
 
     A ``TensorDataset`` is gathered with one fancy index per array (no Python loop over
     samples); any other Dataset is read sample by sample and stacked.
@@ -38,6 +43,7 @@ class DataLoader:
         shuffle: bool = False,
         seed: int | None = None,
         drop_last: bool = False,
+        transform: Callable[..., Any] | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
@@ -48,7 +54,13 @@ class DataLoader:
                 f"DataLoader expected a Dataset (with __len__ and __getitem__), got "
                 f"{type(dataset).__name__}; wrap arrays in TensorDataset(x, y)"
             )
+        if transform is not None and not callable(transform):
+            raise TypeError(
+                f"DataLoader: transform must be callable as transform(images, rng) (e.g. "
+                f"transforms.RandomHorizontalFlip()), got {type(transform).__name__}"
+            )
         self.dataset = dataset
+        self.transform = transform
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.seed = seed
@@ -75,6 +87,8 @@ class DataLoader:
                 fields = self.dataset.batch(indices)
             else:
                 fields = _stack_samples([self.dataset[int(i)] for i in indices])
+            if self.transform is not None:
+                fields = (self.transform(fields[0], rng=self.generator), *fields[1:])
             yield tuple(Tensor(backend.to_device(field)) for field in fields)
 
     # ------------------------------------------------------------------ checkpoints
