@@ -19,7 +19,7 @@ import minidl
 
 PACKAGE_DIR = Path(minidl.__file__).parent
 
-# The layers of docs/architecture.md's diagram, lowest first (errors.py, which every layer
+# The layers of docs/architecture.md's diagram (docs/diagrams/layers.mmd), lowest first (errors.py, which every layer
 # uses, below them all). A module imports only from its own layer or the ones below;
 # inside a layer the imports must still form no cycle.
 LAYERS = [
@@ -159,9 +159,9 @@ def layer_of(name: str) -> int | None:
 
 
 def diagram_layers() -> list[str]:
-    """The node labels of the layer diagram in docs/architecture.md, lowest first."""
-    text = (PACKAGE_DIR.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
-    diagram = text.split("```mermaid", 1)[1].split("```", 1)[0]
+    """The node labels of docs/architecture.md's layer diagram (its Mermaid source,
+    docs/diagrams/layers.mmd), lowest first."""
+    diagram = (PACKAGE_DIR.parent / "docs" / "diagrams" / "layers.mmd").read_text(encoding="utf-8")
     labels = dict(re.findall(r'^\s*(\w+)\["([^"]*)"\]', diagram, flags=re.MULTILINE))
     chain = next(line for line in diagram.splitlines() if line.count("-->") > 2)
     return [labels[node.strip()] for node in chain.split("-->")]

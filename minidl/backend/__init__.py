@@ -7,6 +7,7 @@
     use_backend(name)        the same, scoped to a ``with`` block
     backend_of(array)        the Backend an existing array lives on
     seed_all(seed)           seed every backend's generator, now and when built later
+    tune_malloc()            opt-in: glibc keeps freed arrays for reuse (process-wide)
 
 The start value comes from the environment variable ``MINIDL_BACKEND`` (default
 "numpy"). A backend is built the first time it is asked for, so the CuPy backend
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from minidl.backend.base import Backend
+from minidl.backend.malloc import tune_malloc
 from minidl.backend.numpy_backend import NumpyBackend
 from minidl.errors import BackendUnavailableError
 
@@ -37,6 +39,7 @@ __all__ = [
     "register",
     "seed_all",
     "set_backend",
+    "tune_malloc",
     "use_backend",
 ]
 
