@@ -13,7 +13,7 @@ from minidl import nn
 
 
 def _grad(tensor):
-    return mdl.get_backend().to_numpy(tensor.grad)
+    return mdl.get_backend().to_host(tensor.grad)
 
 
 def _leaf(values):

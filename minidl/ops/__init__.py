@@ -6,10 +6,12 @@
     shape.py       reshape transpose getitem
     activation.py  relu sigmoid tanh softmax log_softmax
     linear.py      the dense layer x @ Wᵀ + b as one op
-    conv.py        2-D convolution (im2col + one GEMM), padding and window helpers
-    pool.py        2-D max and average pooling
+    conv.py        2-D convolution (im2col + one GEMM) and its simple twin, window helpers
+    pool.py        2-D max and average pooling, and max pooling's simple twin
     loss.py        fused losses: MSE, cross-entropy, binary cross-entropy (with logits)
     dropout.py     inverted dropout
+    embedding.py   the embedding lookup (a row of the weight per token id)
+    recurrent.py   a whole LSTM layer as one op (backward through time)
     layout.py      memory-order helpers shared by conv, pool and ReLU (not an op)
 
 Every op is a ``minidl.autograd.Function`` and works on plain backend arrays: no module
