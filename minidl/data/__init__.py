@@ -2,6 +2,7 @@
 
 dataset.py     Dataset, TensorDataset
 loader.py      DataLoader: batches, shuffling from a seed
+sampler.py     DistributedSampler: each rank's share of an epoch (data-parallel training)
 transforms.py  standardize (D1), scale_pixels (D2), one_hot (D3), train_test_split
 datasets.py    load_digits, load_breast_cancer, load_diabetes, mnist, fashion_mnist
 idx.py         the IDX file format of (Fashion-)MNIST
@@ -10,11 +11,13 @@ idx.py         the IDX file format of (Fashion-)MNIST
 from minidl.data import datasets
 from minidl.data.dataset import Dataset, TensorDataset
 from minidl.data.loader import DataLoader
+from minidl.data.sampler import DistributedSampler
 from minidl.data.transforms import one_hot, scale_pixels, standardize, train_test_split
 
 __all__ = [
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "TensorDataset",
     "datasets",
     "one_hot",

@@ -26,6 +26,9 @@ class DataLoader:
       run; with ``seed=None`` it draws from minidl's host generator, which
       ``minidl.manual_seed`` seeds.
     - ``drop_last=True`` leaves out a final batch smaller than ``batch_size``.
+    - ``sampler``: an object with ``len()`` whose ``epoch_indices()`` (or iteration) gives
+      the dataset indices of one epoch, in order, e.g. a ``DistributedSampler`` for this
+      rank's share; it replaces ``shuffle``, and its state is the loader's in checkpoints.
 
     A ``TensorDataset`` is gathered with one fancy index per array (no Python loop over
     samples); any other Dataset is read sample by sample and stacked.
@@ -38,6 +41,7 @@ class DataLoader:
         shuffle: bool = False,
         seed: int | None = None,
         drop_last: bool = False,
+        sampler: Any = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
@@ -48,7 +52,10 @@ class DataLoader:
                 f"DataLoader expected a Dataset (with __len__ and __getitem__), got "
                 f"{type(dataset).__name__}; wrap arrays in TensorDataset(x, y)"
             )
+        if sampler is not None:
+            _check_sampler(sampler, shuffle, len(dataset))
         self.dataset = dataset
+        self.sampler = sampler
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.seed = seed
@@ -62,13 +69,13 @@ class DataLoader:
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
-        count = len(self.dataset) / self.batch_size
+        size = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        count = size / self.batch_size
         return math.floor(count) if self.drop_last else math.ceil(count)
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
         backend = get_backend()
-        size = len(self.dataset)
-        order = self.generator.permutation(size) if self.shuffle else np.arange(size)
+        order = self._epoch_order()
         for batch_number in range(len(self)):
             indices = order[batch_number * self.batch_size : (batch_number + 1) * self.batch_size]
             if isinstance(self.dataset, TensorDataset):
@@ -77,25 +84,62 @@ class DataLoader:
                 fields = _stack_samples([self.dataset[int(i)] for i in indices])
             yield tuple(_to_tensor(field, backend) for field in fields)
 
+    def _epoch_order(self) -> np.ndarray:
+        """The dataset indices of the next epoch, in the order they are read."""
+        if self.sampler is None:
+            size = len(self.dataset)
+            return self.generator.permutation(size) if self.shuffle else np.arange(size)
+        epoch_indices = getattr(self.sampler, "epoch_indices", None)
+        if epoch_indices is not None:
+            return np.asarray(epoch_indices())
+        return np.fromiter(self.sampler, dtype=np.int64, count=len(self.sampler))
+
     # ------------------------------------------------------------------ checkpoints
     def get_state(self) -> dict | None:
         """The state of the loader's own shuffling generator, to store in a checkpoint.
 
-        None when the loader has none (``seed=None``: it shuffles with minidl's host
-        generator, whose state ``minidl.random.get_state()`` gives).
+        With a sampler, the sampler's state. None when the loader has none (``seed=None``:
+        it shuffles with minidl's host generator, whose state ``minidl.random.get_state()``
+        gives).
         """
+        if self.sampler is not None and hasattr(self.sampler, "get_state"):
+            return self.sampler.get_state()
         if self._own_rng is None:
             return None
         return copy.deepcopy(self._own_rng.bit_generator.state)
 
     def set_state(self, state: dict) -> None:
         """Restore what ``get_state()`` returned, so shuffling continues where it was."""
+        if self.sampler is not None and hasattr(self.sampler, "set_state"):
+            self.sampler.set_state(state)
+            return
         if self._own_rng is None:
             raise ValueError(
                 "this DataLoader has no generator of its own (seed=None): its shuffles come "
                 "from minidl's host generator; restore that with minidl.random.set_state"
             )
         self._own_rng.bit_generator.state = state
+
+
+def _check_sampler(sampler: Any, shuffle: bool, dataset_size: int) -> None:
+    if shuffle:
+        raise ValueError(
+            "DataLoader: shuffle=True and a sampler both choose the order; pass shuffle=False "
+            "and let the sampler shuffle (DistributedSampler(..., shuffle=True))"
+        )
+    if not hasattr(sampler, "__len__") or not (
+        hasattr(sampler, "epoch_indices") or hasattr(sampler, "__iter__")
+    ):
+        raise TypeError(
+            f"DataLoader: a sampler needs len() and epoch_indices() or iteration, got "
+            f"{type(sampler).__name__}"
+        )
+    sampled_size = getattr(sampler, "dataset_size", dataset_size)
+    if sampled_size != dataset_size:
+        raise ValueError(
+            f"DataLoader: the sampler was built for {sampled_size} samples, but the dataset "
+            f"has {dataset_size}; build it with DistributedSampler(len(dataset))"
+        )
 
 
 def _stack_samples(samples: list[Any]) -> tuple[np.ndarray, ...]:
