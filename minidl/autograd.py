@@ -22,6 +22,7 @@ Afterwards each op drops the arrays it saved for backward, unless ``retain_graph
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -155,6 +156,10 @@ class Function:
             # only if some op saved it for its backward (ReLU keeps just its mask).
             function.inputs = parents
             function.output_dtype = output.data.dtype
+            function.output_shape = output.data.shape
+            # A weak link, so a graph never keeps an intermediate alive; minidl.viz
+            # shows the output's value while the caller still holds it.
+            function.output_ref = weakref.ref(output)
             output.requires_grad = True
             output._ctx = function
         return output

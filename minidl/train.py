@@ -9,6 +9,7 @@
             loss = loss_fn(model(inputs), targets)    # forward
             loss.backward()                           # ∂loss/∂parameter for every parameter
             optimizer.step()                          # the update rule (FORMULAS O1-O4)
+        scheduler.step()                              # next learning rate (T3), if given
         evaluate(model, val_loader, loss_fn, metrics) # no_grad, model.eval()
 
 Around it: a tqdm progress bar with the running loss, per-epoch validation, and
@@ -126,6 +127,8 @@ def fit(
     checkpoint_path: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
+    scheduler: Any = None,
+    scheduler_interval: str = "epoch",
 ) -> History:
     """Train ``model`` for ``epochs`` epochs over ``train_loader``; returns the History.
 
@@ -139,6 +142,9 @@ def fit(
     - ``resume=True``: load that checkpoint and go on from the epoch after it, so that
       ``fit(..., epochs=10)`` interrupted at epoch 4 and resumed ends with the same
       weights, bit for bit, as one uninterrupted run (on the CPU).
+    - ``scheduler``: a learning-rate schedule of ``optimizer`` (``optim.lr_scheduler``),
+      stepped after every epoch, or after every batch with ``scheduler_interval="batch"``
+      (a warm-up usually is); checkpoints save its state and ``resume`` restores it.
 
     Data-parallel, after ``minidl.distributed.init()`` on P > 1 ranks: the optimizer must
     be a ``DistributedOptimizer`` and ``train_loader`` should read this rank's share
@@ -155,6 +161,8 @@ def fit(
         raise ValueError(f"fit: checkpoint_every must be a positive int, got {checkpoint_every!r}")
     if (resume or checkpoint_every) and checkpoint_path is None:
         raise ValueError("fit: resume and checkpoint_every need checkpoint_path=...")
+    # A DistributedOptimizer's schedule is built on the optimizer it wraps.
+    _check_scheduler(scheduler, scheduler_interval, getattr(optimizer, "optimizer", optimizer))
     metric_table = _resolve_metrics(metrics)
     communicator = _data_parallel_communicator(optimizer, train_loader)
     if communicator is not None:
@@ -163,7 +171,7 @@ def fit(
     first_epoch = 0
     if resume:
         first_epoch = _load_checkpoint(
-            checkpoint_path, model, optimizer, history, train_loader, communicator
+            checkpoint_path, model, optimizer, history, train_loader, scheduler, communicator
         )
 
     for epoch in range(first_epoch, epochs):
@@ -175,6 +183,8 @@ def fit(
             loss = loss_fn(model(inputs), targets)
             loss.backward()
             optimizer.step()
+            if scheduler is not None and scheduler_interval == "batch":
+                scheduler.step()
             batch_size = len(targets)
             loss_sum += loss.item() * batch_size
             sample_count += batch_size
@@ -184,6 +194,8 @@ def fit(
             loss_sum, sample_count = communicator.sum_over_ranks(
                 loss_sum, sample_count, purpose="the epoch's train loss"
             )
+        if scheduler is not None and scheduler_interval == "epoch":
+            scheduler.step()
         record = {"train_loss": loss_sum / max(sample_count, 1)}
         if val_loader is not None:
             results = evaluate(model, val_loader, loss_fn, metric_table)
@@ -198,7 +210,9 @@ def fit(
             finished % (checkpoint_every or 1) == 0 or finished == epochs
         ):
             if communicator is None or communicator.is_main:
-                _save_checkpoint(checkpoint_path, model, optimizer, finished, history, train_loader)
+                _save_checkpoint(
+                    checkpoint_path, model, optimizer, finished, history, train_loader, scheduler
+                )
             if communicator is not None:
                 communicator.barrier()  # no rank goes on before the checkpoint is written
     return history
@@ -305,12 +319,31 @@ def _progress_bar(loader: Iterable, epoch: int, epochs: int, progress: bool):
     return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=True)
 
 
-def _save_checkpoint(path, model, optimizer, epoch, history, train_loader) -> None:
+def _check_scheduler(scheduler: Any, interval: str, optimizer: Any) -> None:
+    if interval not in ("epoch", "batch"):
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {interval!r}")
+    if scheduler is None:
+        return
+    if not callable(getattr(scheduler, "step", None)) or not hasattr(scheduler, "state_dict"):
+        raise TypeError(
+            f"fit: scheduler must be a learning-rate schedule (e.g. "
+            f"optim.lr_scheduler.StepLR(optimizer, ...)), got {type(scheduler).__name__}"
+        )
+    if getattr(scheduler, "optimizer", None) is not optimizer:
+        raise ValueError(
+            f"fit: the {type(scheduler).__name__} was built on another optimizer than the one "
+            "fit trains with, so its rates would change nothing; build it on this one: "
+            f"{type(scheduler).__name__}(optimizer, ...)"
+        )
+
+
+def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, scheduler) -> None:
     save(
         {
             "epoch": epoch,
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "history": history.records,
             "random": {
                 "host": minidl_random.get_state(),
@@ -322,7 +355,9 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader) -> No
     )
 
 
-def _load_checkpoint(path, model, optimizer, history, train_loader, communicator=None) -> int:
+def _load_checkpoint(
+    path, model, optimizer, history, train_loader, scheduler, communicator=None
+) -> int:
     """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done.
 
     With several ranks, rank 0 reads the file and sends its contents (or the error it
@@ -342,8 +377,21 @@ def _load_checkpoint(path, model, optimizer, history, train_loader, communicator
         )
         if error is not None:
             raise error
+    saved_scheduler = checkpoint.get("scheduler")
+    if saved_scheduler is None and scheduler is not None:
+        raise ValueError(
+            f"fit(resume=True): the checkpoint {os.fspath(path)!r} was saved without a "
+            "scheduler, but fit got one; resume without it, or start afresh (resume=False)"
+        )
+    if saved_scheduler is not None and scheduler is None:
+        raise ValueError(
+            f"fit(resume=True): the checkpoint {os.fspath(path)!r} was saved with a "
+            f"{saved_scheduler['kind']} scheduler; pass scheduler=... to resume it"
+        )
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(saved_scheduler)
     history.records = History(checkpoint["history"]).records
     generators = checkpoint["random"]
     minidl_random.set_state(generators["host"])

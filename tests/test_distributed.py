@@ -266,3 +266,16 @@ def test_a_parameter_without_gradient_keeps_none():
     distributed.allreduce_gradients(params, OneRank())
     assert np.array_equal(params[0].grad, np.ones(params[0].shape, np.float32))
     assert all(param.grad is None for param in params[1:])
+
+
+def test_fit_steps_a_schedule_built_on_the_wrapped_optimizer():
+    model = scenarios.new_mlp(0)
+    inner = optim.SGD(model.parameters(), lr=0.1)
+    schedule = optim.lr_scheduler.StepLR(inner, step_size=1, gamma=0.5)
+    wrapped = distributed.DistributedOptimizer(inner, OneRank())
+    loader = mdl.data.DataLoader(scenarios.mlp_problem(), batch_size=7)
+    mdl.train.fit(
+        model, mdl.nn.CrossEntropyLoss(), wrapped, loader, 2, metrics=(), progress=False,
+        scheduler=schedule,
+    )  # fmt: skip
+    assert inner.lr == wrapped.lr == 0.025

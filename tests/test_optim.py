@@ -175,6 +175,8 @@ ALL_OPTIMIZERS = {
     "SGD": lambda p: optim.SGD(p, lr=0.05),
     "Momentum": lambda p: optim.Momentum(p, lr=0.02, momentum=0.8),
     "Adam": lambda p: optim.Adam(p, lr=0.05),
+    "RMSprop": lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9),
+    "Adam+L2": lambda p: optim.Adam(p, lr=0.05, weight_decay=0.1),
 }
 
 
@@ -311,10 +313,10 @@ def test_bad_parameters_are_clear_errors():
         optim.SGD(3, lr=0.1)
 
 
-@pytest.mark.parametrize("lr", [0, -0.1, float("nan")])
+@pytest.mark.parametrize("lr", [0, -0.1, float("nan"), float("inf")])
 def test_bad_learning_rate_is_named(lr):
     w = mdl.tensor(np.ones(2), requires_grad=True)
-    with pytest.raises(ValueError, match=rf"lr must be > 0, got lr={lr}"):
+    with pytest.raises(ValueError, match=rf"lr must be a finite number > 0, got lr={lr}"):
         optim.Adam([w], lr=lr)
 
 
@@ -338,3 +340,132 @@ def test_adam_with_zero_gradients_stays_finite(backend):
         weight.grad = weight.backend.xp.zeros_like(weight.data)
         optimizer.step()
     np.testing.assert_array_equal(weight.numpy(), [1.0, -2.0])
+
+
+# --------------------------------------------------------------------------- T1, T2
+
+
+def test_T1_rmsprop(backend):
+    lr, alpha, eps, steps = 0.01, 0.9, 1e-8, 60
+    w, square_avg, expected = START.copy(), np.zeros(4), []
+    for _ in range(steps):
+        grad = quadratic_grad(w)
+        square_avg = alpha * square_avg + (1 - alpha) * grad**2
+        w = w - lr * grad / (np.sqrt(square_avg) + eps)
+        expected.append(w)
+    got = run_minidl(lambda p: optim.RMSprop(p, lr=lr, alpha=alpha, eps=eps), steps)
+    np.testing.assert_allclose(got, np.array(expected), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["GD", "Momentum", "Adam", "RMSprop"])
+def test_T2_weight_decay(backend, name):
+    """g ← g + λ·w before each rule: the same walk as the rule on L + λ/2·‖w‖²."""
+    decay = 0.3
+    rules = {
+        "GD": lambda p, **k: optim.GD(p, lr=0.05, **k),
+        "Momentum": lambda p, **k: optim.Momentum(p, lr=0.02, momentum=0.8, **k),
+        "Adam": lambda p, **k: optim.Adam(p, lr=0.05, **k),
+        "RMSprop": lambda p, **k: optim.RMSprop(p, lr=0.01, **k),
+    }
+    with_decay = run_minidl(lambda p: rules[name](p, weight_decay=decay), 40)
+    penalised = run_minidl(
+        lambda p: rules[name](p),
+        40,
+        loss_fn=lambda w: quadratic_loss(w) + decay / 2 * (w * w).sum(),
+    )
+    np.testing.assert_allclose(with_decay, penalised, rtol=1e-12, atol=1e-13)
+    assert not np.allclose(with_decay, run_minidl(lambda p: rules[name](p), 40))
+
+
+def test_T2_weight_decay_leaves_grad_alone(backend):
+    w = mdl.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1, weight_decay=0.5)
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(w.grad, [2.0, -4.0])  # backward's gradient, not g + λw
+    np.testing.assert_allclose(w.numpy(), [1.0 - 0.1 * 2.5, -2.0 + 0.1 * 5.0])
+
+
+def _non_quadratic_loss(w, lib):
+    curvature, center = lib.tensor(CURVATURE), lib.tensor(CENTER)
+    return (curvature * (w - center) ** 2).sum() + 0.1 * w.exp().sum()
+
+
+# minidl optimizer, the same rule in torch.optim (float64, 50 steps)
+TORCH_PAIRS = {
+    "SGD": (
+        lambda p: optim.SGD(p, lr=0.03),
+        lambda torch, p: torch.optim.SGD(p, lr=0.03),
+    ),
+    "SGD+L2": (
+        lambda p: optim.SGD(p, lr=0.03, weight_decay=0.2),
+        lambda torch, p: torch.optim.SGD(p, lr=0.03, weight_decay=0.2),
+    ),
+    "Momentum+L2": (  # E1: the same walk as SGD(momentum) without dampening
+        lambda p: optim.Momentum(p, lr=0.02, momentum=0.8, weight_decay=0.2),
+        lambda torch, p: torch.optim.SGD(p, lr=0.02, momentum=0.8, weight_decay=0.2),
+    ),
+    "Adam+L2": (
+        lambda p: optim.Adam(p, lr=0.05, weight_decay=0.2),
+        lambda torch, p: torch.optim.Adam(p, lr=0.05, weight_decay=0.2),
+    ),
+    "RMSprop": (
+        lambda p: optim.RMSprop(p),
+        lambda torch, p: torch.optim.RMSprop(p),
+    ),
+    # lr small enough that the walk converges: at lr=0.02 it bounces around the minimum
+    # with steps of ±lr, where the last-bit differences of any two correct codes grow.
+    "RMSprop+L2": (
+        lambda p: optim.RMSprop(p, lr=0.005, alpha=0.95, eps=1e-6, weight_decay=0.2),
+        lambda torch, p: torch.optim.RMSprop(p, lr=0.005, alpha=0.95, eps=1e-6, weight_decay=0.2),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", TORCH_PAIRS)
+def test_T1_T2_agree_with_torch(backend, name):
+    torch = pytest.importorskip("torch")
+    make_minidl, make_torch = TORCH_PAIRS[name]
+    got = run_minidl(make_minidl, 50, loss_fn=lambda w: _non_quadratic_loss(w, mdl))
+
+    w = torch.tensor(START.copy(), dtype=torch.float64, requires_grad=True)
+    opt = make_torch(torch, [w])
+    expected = []
+    for _ in range(50):
+        opt.zero_grad()
+        _non_quadratic_loss(w, torch).backward()
+        opt.step()
+        expected.append(w.detach().numpy().copy())
+    np.testing.assert_allclose(got, np.array(expected), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("decay", [-0.1, float("nan"), float("inf")])
+@pytest.mark.parametrize("name", ["GD", "SGD", "Momentum", "Adam", "RMSprop"])
+def test_bad_weight_decay_is_named(name, decay):
+    w = mdl.tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(ValueError, match=rf"{name}: weight_decay must be a finite number >= 0"):
+        getattr(optim, name)([w], lr=0.1, weight_decay=decay)
+    with pytest.raises(TypeError, match="weight_decay must be a number"):
+        getattr(optim, name)([w], lr=0.1, weight_decay="0.1")
+
+
+def test_bad_rmsprop_hyperparameters():
+    w = mdl.tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\)"):
+        optim.RMSprop([w], alpha=1.0)
+    with pytest.raises(ValueError, match="eps must be a finite number >= 0"):
+        optim.RMSprop([w], eps=float("nan"))
+    with pytest.raises(ValueError, match="eps must be a finite number >= 0"):
+        optim.Adam([w], eps=float("inf"))
+    with pytest.raises(ValueError, match=r"lr must be a finite number > 0, got lr=inf"):
+        optim.RMSprop([w], lr=float("inf"))
+
+
+def test_state_dict_without_weight_decay_loads_as_zero(backend):
+    """A checkpoint written before weight decay existed still loads (λ = 0)."""
+    w = mdl.tensor(np.ones(3), requires_grad=True)
+    saved = optim.Momentum([w], lr=0.1, momentum=0.5).state_dict()
+    del saved["hyperparameters"]["weight_decay"]
+    target = optim.Momentum([mdl.tensor(np.ones(3), requires_grad=True)], lr=0.3, weight_decay=1.0)
+    target.load_state_dict(saved)
+    assert (target.lr, target.momentum, target.weight_decay) == (0.1, 0.5, 0.0)

@@ -33,7 +33,11 @@ SIGNATURES = [
     (optim.GD, ["params", "lr"]),
     (optim.SGD, ["params", "lr"]),
     (optim.Momentum, ["params", "lr", "momentum"]),
-    (optim.Adam, ["params", "lr", "betas", "eps"]),
+    (optim.Adam, ["params", "lr", "betas", "eps", "weight_decay"]),
+    (optim.RMSprop, ["params", "lr", "alpha", "eps", "weight_decay"]),
+    (optim.GD, ["params", "lr", "weight_decay"]),
+    (optim.SGD, ["params", "lr", "weight_decay"]),
+    (optim.Momentum, ["params", "lr", "momentum", "weight_decay"]),
     (mdl.data.DataLoader, ["dataset", "batch_size", "shuffle", "seed"]),
     (mdl.data.standardize, ["x", "mean", "std"]),
     (mdl.data.one_hot, ["labels", "num_classes"]),
@@ -76,6 +80,14 @@ def test_spec_defaults():
         (0.9, 0.999),
         1e-8,
     )
+    rmsprop = inspect.signature(optim.RMSprop).parameters
+    assert (rmsprop["lr"].default, rmsprop["alpha"].default, rmsprop["eps"].default) == (
+        1e-2,
+        0.99,
+        1e-8,
+    )
+    for optimizer in (optim.GD, optim.SGD, optim.Momentum, optim.Adam, optim.RMSprop):
+        assert inspect.signature(optimizer).parameters["weight_decay"].default == 0.0
     gradcheck = inspect.signature(mdl.gradcheck).parameters
     assert (gradcheck["eps"].default, gradcheck["atol"].default, gradcheck["rtol"].default) == (
         1e-6,

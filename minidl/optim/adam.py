@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from minidl.optim.optimizer import Optimizer, _fraction
+from minidl.optim.optimizer import Optimizer, _fraction, _non_negative_number
 from minidl.tensor import Tensor
 
 
@@ -20,10 +19,12 @@ class Adam(Optimizer):
         v_hat = v / (1 − β2^t)
         w ← w − α · m_hat / (√v_hat + ε)
 
-    α is ``lr``, (β1, β2) are ``betas``, ε is ``eps`` (outside the square root).
+    α is ``lr``, (β1, β2) are ``betas``, ε is ``eps`` (outside the square root). With
+    ``weight_decay`` λ, g is ∂L/∂w + λ·w (FORMULAS T2), as in PyTorch's
+    ``Adam(weight_decay=λ)`` (L2 in the gradient, not AdamW's decoupled decay).
     """
 
-    hyperparameter_names = ("lr", "beta1", "beta2", "eps")
+    hyperparameter_names = ("lr", "beta1", "beta2", "eps", "weight_decay")
 
     def __init__(
         self,
@@ -31,16 +32,15 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         self.beta1 = _fraction("beta1", betas[0], name)
         self.beta2 = _fraction("beta2", betas[1], name)
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
-            raise ValueError(f"{name}: eps must be a number >= 0, got eps={eps!r}")
-        self.eps = float(eps)
+        self.eps = _non_negative_number("eps", eps, name)
 
     @property
     def betas(self) -> tuple[float, float]:

@@ -15,11 +15,12 @@ class GD(Optimizer):
         w_{t+1} = w_t − α · ∂L/∂w_t
 
     α is ``lr``. "GD" means the gradient is of the loss over the whole training set
-    (one step per epoch); the rule itself is the same as SGD's.
+    (one step per epoch); the rule itself is the same as SGD's. With ``weight_decay`` λ
+    the gradient is g + λ·w (FORMULAS T2), as in PyTorch's ``SGD(weight_decay=λ)``.
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
-        super().__init__(params, lr)
+    def __init__(self, params: Iterable[Tensor], lr: float, weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr, weight_decay)
 
     def update(self, param: Tensor, grad: Any, state: dict[str, Any]) -> None:
         param.data -= self.lr * grad

@@ -18,13 +18,15 @@ class Momentum(Optimizer):
     α is ``lr`` and γ is ``momentum``. Erratum E1: document 003 writes ``w + v``, which
     moves *up* the gradient and climbs the loss; minidl subtracts. For a constant α this
     is the same walk as PyTorch's ``SGD(momentum=γ)`` (v' = γv' + g, w ← w − αv', with
-    v = αv').
+    v = αv'). With ``weight_decay`` λ, ∂J/∂w is replaced by ∂J/∂w + λ·w (FORMULAS T2).
     """
 
-    hyperparameter_names = ("lr", "momentum")
+    hyperparameter_names = ("lr", "momentum", "weight_decay")
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.9) -> None:
-        super().__init__(params, lr)
+    def __init__(
+        self, params: Iterable[Tensor], lr: float, momentum: float = 0.9, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(params, lr, weight_decay)
         self.momentum = _fraction("momentum", momentum, type(self).__name__)
 
     def update(self, param: Tensor, grad: Any, state: dict[str, Any]) -> None:

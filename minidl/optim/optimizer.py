@@ -5,6 +5,10 @@ each one, whatever state its update rule needs (a velocity, moving averages, a s
 count). ``step()`` applies the rule to every parameter that has a gradient;
 ``zero_grad()`` forgets the gradients so the next ``backward()`` starts from zero.
 
+Every optimizer takes ``weight_decay`` λ (FORMULAS T2, L2 regularization): before the
+rule, each gradient becomes g + λ·w, the gradient of the loss plus λ/2·‖w‖². The
+parameter's own ``.grad`` is left as backward() made it.
+
 The update happens in place on the parameter's own array (NumPy or CuPy), under
 ``no_grad()``, with one array expression per parameter: no copy to the host, no Python
 loop over elements.
@@ -16,6 +20,7 @@ resumed continues with exactly the same numbers as one that never stopped.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -31,15 +36,17 @@ class Optimizer:
     """Base class: validates the parameters and runs ``update`` on each one.
 
     Subclasses set ``hyperparameter_names`` and implement ``update(param, grad, state)``,
-    where ``param`` is the tensor, ``grad`` its gradient array and ``state`` a dict of
-    this parameter's arrays and counters that persists between steps.
+    where ``param`` is the tensor, ``grad`` its gradient array (weight decay already
+    added) and ``state`` a dict of this parameter's arrays and counters that persists
+    between steps.
     """
 
-    hyperparameter_names: tuple[str, ...] = ("lr",)
+    hyperparameter_names: tuple[str, ...] = ("lr", "weight_decay")
 
-    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
+    def __init__(self, params: Iterable[Tensor], lr: float, weight_decay: float = 0.0) -> None:
         self.params: list[Tensor] = _checked_params(params, type(self).__name__)
         self.lr = _positive_number("lr", lr, type(self).__name__)
+        self.weight_decay = _non_negative_number("weight_decay", weight_decay, type(self).__name__)
         # One dict per parameter, filled the first time that parameter is updated.
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
@@ -53,7 +60,13 @@ class Optimizer:
             for param, state in zip(self.params, self.state):
                 if param.grad is not None:
                     _follow_device(param, state)
-                    self.update(param, param.grad, state)
+                    self.update(param, self.decayed_gradient(param), state)
+
+    def decayed_gradient(self, param: Tensor) -> Any:
+        """FORMULAS T2: g + λ·w (a new array; ``param.grad`` stays as it is), or g if λ = 0."""
+        if self.weight_decay == 0:
+            return param.grad
+        return param.grad + self.weight_decay * param.data
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to None (the next backward() starts afresh)."""
@@ -102,6 +115,7 @@ class Optimizer:
                 f"this one has {len(self.params)}; build it from the same model"
             )
         saved_hyper = dict(state_dict["hyperparameters"])
+        saved_hyper.setdefault("weight_decay", 0.0)  # saved before weight decay existed
         if set(saved_hyper) != set(self.hyperparameter_names):
             raise ValueError(
                 f"{name}.load_state_dict: expected hyper-parameters "
@@ -189,15 +203,28 @@ def _checked_params(params: Any, optimizer_name: str) -> list[Tensor]:
 
 
 def _positive_number(name: str, value: Any, optimizer_name: str) -> float:
-    """``value`` as a Python float, which must be > 0.
+    """``value`` as a finite Python float, which must be > 0.
 
     A Python float keeps float32 arrays float32 in ``w -= lr * g``; a NumPy float64
     scalar would compute in float64 first, so it is converted here.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{optimizer_name}: {name} must be a number, got {value!r}")
-    if not value > 0:  # also false for NaN
-        raise ValueError(f"{optimizer_name}: {name} must be > 0, got {name}={value!r}")
+    if not 0 < value < math.inf:  # also false for NaN
+        raise ValueError(
+            f"{optimizer_name}: {name} must be a finite number > 0, got {name}={value!r}"
+        )
+    return float(value)
+
+
+def _non_negative_number(name: str, value: Any, optimizer_name: str) -> float:
+    """``value`` as a finite Python float, which must be >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{optimizer_name}: {name} must be a number, got {value!r}")
+    if not 0 <= value < math.inf:  # also false for NaN
+        raise ValueError(
+            f"{optimizer_name}: {name} must be a finite number >= 0, got {name}={value!r}"
+        )
     return float(value)
 
 
