@@ -104,6 +104,21 @@ def test_sampler_state_continues_the_sequence_of_epochs():
     expected = sampler.epoch_indices()
     loader.set_state(state)
     assert np.array_equal(sampler.epoch_indices(), expected)
+    assert state["generator"] is None  # this loader has no generator of its own
+
+    def flip(images, rng):
+        return images * rng.choice([-1, 1], size=len(images))
+
+    loader = DataLoader(
+        TensorDataset(np.arange(20.0)), batch_size=5, seed=4, transform=flip,
+        sampler=DistributedSampler(20, seed=3, num_replicas=2, rank=1),
+    )  # fmt: skip
+    list(loader)
+    state = loader.get_state()
+    expected = [batch[0].numpy() for batch in loader]
+    loader.set_state(state)
+    again = [batch[0].numpy() for batch in loader]
+    assert all(np.array_equal(a, b) for a, b in zip(again, expected))
     assert len(loader) == 2 and len(sampler) == 10
 
 

@@ -1,14 +1,15 @@
 """Data: datasets, loaders and preprocessing.
 
-dataset.py     Dataset, TensorDataset
-loader.py      DataLoader: batches, shuffling from a seed
-sampler.py     DistributedSampler: each rank's share of an epoch (data-parallel training)
-transforms.py  standardize (D1), scale_pixels (D2), one_hot (D3), train_test_split
-datasets.py    load_digits, load_breast_cancer, load_diabetes, mnist, fashion_mnist
-idx.py         the IDX file format of (Fashion-)MNIST
+dataset.py       Dataset, TensorDataset
+loader.py        DataLoader: batches, shuffling from a seed, augmentation
+sampler.py       DistributedSampler: each rank's share of an epoch (data-parallel)
+transforms.py    standardize (D1), scale_pixels (D2), one_hot (D3), train_test_split
+augmentation.py  random flips, rotations, zooms, shifts (T4), also as transforms.*
+datasets.py      load_digits, load_breast_cancer, load_diabetes, mnist, fashion_mnist
+idx.py           the IDX file format of (Fashion-)MNIST
 """
 
-from minidl.data import datasets
+from minidl.data import datasets, transforms
 from minidl.data.dataset import Dataset, TensorDataset
 from minidl.data.loader import DataLoader
 from minidl.data.sampler import DistributedSampler
@@ -24,4 +25,5 @@ __all__ = [
     "scale_pixels",
     "standardize",
     "train_test_split",
+    "transforms",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,11 @@ class DataLoader:
     - ``sampler``: an object with ``len()`` whose ``epoch_indices()`` (or iteration) gives
       the dataset indices of one epoch, in order, e.g. a ``DistributedSampler`` for this
       rank's share; it replaces ``shuffle``, and its state is the loader's in checkpoints.
+    - ``transform`` (data augmentation, FORMULAS T4, e.g. ``transforms.Compose([...])``)
+      is applied to the inputs (the first field) of every batch as it is made, each
+      sample with its own random draw from the loader's generator: every epoch sees
+      fresh draws, and the same seed gives the same ones. Give it to the training
+      loader only.
 
     A ``TensorDataset`` is gathered with one fancy index per array (no Python loop over
     samples); any other Dataset is read sample by sample and stacked.
@@ -42,6 +47,7 @@ class DataLoader:
         seed: int | None = None,
         drop_last: bool = False,
         sampler: Any = None,
+        transform: Callable[..., Any] | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
@@ -54,7 +60,13 @@ class DataLoader:
             )
         if sampler is not None:
             _check_sampler(sampler, shuffle, len(dataset))
+        if transform is not None and not callable(transform):
+            raise TypeError(
+                f"DataLoader: transform must be callable as transform(images, rng) (e.g. "
+                f"transforms.RandomHorizontalFlip()), got {type(transform).__name__}"
+            )
         self.dataset = dataset
+        self.transform = transform
         self.sampler = sampler
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -82,6 +94,8 @@ class DataLoader:
                 fields = self.dataset.batch(indices)
             else:
                 fields = _stack_samples([self.dataset[int(i)] for i in indices])
+            if self.transform is not None:
+                fields = (self.transform(fields[0], rng=self.generator), *fields[1:])
             yield tuple(_to_tensor(field, backend) for field in fields)
 
     def _epoch_order(self) -> np.ndarray:
@@ -98,20 +112,22 @@ class DataLoader:
     def get_state(self) -> dict | None:
         """The state of the loader's own shuffling generator, to store in a checkpoint.
 
-        With a sampler, the sampler's state. None when the loader has none (``seed=None``:
-        it shuffles with minidl's host generator, whose state ``minidl.random.get_state()``
-        gives).
+        None when the loader has none (``seed=None``: it shuffles with minidl's host
+        generator, whose state ``minidl.random.get_state()`` gives). With a sampler that
+        has a state, ``{"sampler": its state, "generator": the loader's or None}`` (the
+        loader's generator still draws the augmentations).
         """
+        own = None if self._own_rng is None else copy.deepcopy(self._own_rng.bit_generator.state)
         if self.sampler is not None and hasattr(self.sampler, "get_state"):
-            return self.sampler.get_state()
-        if self._own_rng is None:
-            return None
-        return copy.deepcopy(self._own_rng.bit_generator.state)
+            return {"sampler": self.sampler.get_state(), "generator": own}
+        return own
 
     def set_state(self, state: dict) -> None:
         """Restore what ``get_state()`` returned, so shuffling continues where it was."""
         if self.sampler is not None and hasattr(self.sampler, "set_state"):
-            self.sampler.set_state(state)
+            self.sampler.set_state(state["sampler"])
+            if state["generator"] is not None and self._own_rng is not None:
+                self._own_rng.bit_generator.state = state["generator"]
             return
         if self._own_rng is None:
             raise ValueError(

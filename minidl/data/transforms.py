@@ -2,6 +2,10 @@
 
 Each function takes NumPy or CuPy arrays (or Tensors) and computes on the device the
 data already lives on; it returns the same kind of thing it was given.
+
+The random image transforms of data augmentation (FORMULAS T4: RandomHorizontalFlip,
+RandomRotation, RandomZoom, RandomShift, Compose) live in augmentation.py and are
+importable from here too.
 """
 
 from __future__ import annotations
@@ -12,6 +16,14 @@ from typing import Any
 import numpy as np
 
 from minidl.backend import backend_of
+from minidl.data.augmentation import (  # noqa: F401  (re-exported: transforms.RandomZoom etc.)
+    Compose,
+    RandomHorizontalFlip,
+    RandomRotation,
+    RandomShift,
+    RandomZoom,
+    Transform,
+)
 from minidl.tensor import Tensor
 
 
