@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ DEFAULT_EPOCHS = {
     "fashion-mnist": 5,
 }
 INTERRUPTED = 130  # the shell's exit status after Ctrl-C (128 + SIGINT)
+# The signals after which `minidl train` finishes its step, saves (--save) and exits 128 + n.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         check_train_args(parser, args)
+        problem = save_target_problem(args.save)
+        if problem:  # found before training, not after it
+            print(f"minidl train: error: --save {args.save!r}: {problem}", file=sys.stderr)
+            return 2
         return run_train(args)
     if args.command == "info":
         return run_info()
@@ -107,8 +116,8 @@ def positive_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
 
 
@@ -120,6 +129,19 @@ def check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         )
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
+
+
+def save_target_problem(path: str | None) -> str | None:
+    """Why ``--save path`` could not be written (checked before training), or None."""
+    from minidl.serialization import check_save_target
+
+    if path is None:
+        return None
+    try:
+        check_save_target(path)
+    except (OSError, ValueError) as error:
+        return str(error).split(": ", 1)[-1]  # the reason, without "cannot save to 'path'"
+    return None
 
 
 # --------------------------------------------------------------------------- train
@@ -195,8 +217,10 @@ def build_optimizer(args: argparse.Namespace, model):
 def run_train(args: argparse.Namespace) -> int:
     """``minidl train``: load the data, train, print the test score, save if asked.
 
-    Ctrl-C stops cleanly with exit status 130; during training it first saves the
-    weights reached so far to ``--save`` when given.
+    Ctrl-C (SIGINT), SIGTERM and SIGHUP during training let the current step finish,
+    save the weights reached so far to ``--save`` when given, and exit with 128 + the
+    signal's number (130, 143, 129). A second signal before the save stops at once,
+    without saving; one during the save waits until the file is complete.
     """
     import minidl as mdl
 
@@ -265,22 +289,72 @@ def train_and_report(args: argparse.Namespace, task: Task, communicator=None) ->
         f"backend {mdl.get_backend().name}"
     )
     started = time.perf_counter()
-    try:
-        train.fit(
-            model, loss_fn, optimizer, train_loader, epochs,
-            metrics=(), progress=not args.no_progress,
-        )  # fmt: skip
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        if args.save and is_main:
-            save_model(args, model, task)
-        return INTERRUPTED
-    say(f"trained in {time.perf_counter() - started:.1f} s")
-    if is_main:  # the replicas are equal: one of them reports and saves
-        report_test_score(model, task)
-        if args.save:
-            save_model(args, model, task)
-    return 0
+
+    def save(status: int) -> int:  # the replicas are equal: rank 0 alone saves
+        return save_model(args, model, task, status=status) if is_main else status
+
+    with StopOnSignals(optimizer) as stopper:
+        try:
+            train.fit(
+                model, loss_fn, optimizer, train_loader, epochs,
+                metrics=(), progress=not args.no_progress,
+            )  # fmt: skip
+        except StopRequested:
+            name = signal.Signals(stopper.received[0]).name
+            print(f"\nminidl train: {name} received, stopped after the step", file=sys.stderr)
+            return save(128 + stopper.received[0])
+        except KeyboardInterrupt:
+            if stopper.received:  # a second signal: the user wants out now
+                print("\ninterrupted again: stopped without saving", file=sys.stderr)
+                return 128 + stopper.received[0]
+            print("\ninterrupted", file=sys.stderr)
+            return save(INTERRUPTED)
+        stopper.training = False  # from here on, signals wait for the report and the save
+        say(f"trained in {time.perf_counter() - started:.1f} s")
+        if is_main:
+            report_test_score(model, task)
+        return save(128 + stopper.received[0] if stopper.received else 0)
+
+
+class StopRequested(Exception):
+    """Raised after an optimizer step when a stop signal arrived during training."""
+
+
+class StopOnSignals:
+    """Within ``with StopOnSignals(optimizer):`` the STOP_SIGNALS are recorded in
+    ``received``, and the optimizer raises StopRequested once its current step is
+    complete (the weights are never left half-updated). While ``training`` is True a
+    second signal raises KeyboardInterrupt at once; after it, signals are only recorded.
+    """
+
+    def __init__(self, optimizer) -> None:
+        self.optimizer = optimizer
+        self.received: list[int] = []
+        self.training = True
+        self.previous_handlers: dict[int, Any] = {}
+
+    def on_signal(self, number: int, frame) -> None:
+        self.received.append(number)
+        if self.training and len(self.received) > 1:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> StopOnSignals:
+        take_step = self.optimizer.step
+
+        def step_then_stop_if_asked() -> None:
+            take_step()
+            if self.received:
+                raise StopRequested
+
+        self.optimizer.step = step_then_stop_if_asked
+        for number in STOP_SIGNALS:
+            self.previous_handlers[number] = signal.signal(number, self.on_signal)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for number, handler in self.previous_handlers.items():
+            signal.signal(number, handler)
+        del self.optimizer.step  # the class's own method again
 
 
 def report_test_score(model, task: Task) -> None:
@@ -311,17 +385,29 @@ def report_test_score(model, task: Task) -> None:
         print(f"test MSE: {test_mse:.1f}  (predicting the training mean: {baseline:.1f})")
 
 
-def save_model(args: argparse.Namespace, model, task: Task) -> None:
+def save_model(args: argparse.Namespace, model, task: Task, status: int) -> int:
+    """Save to ``--save`` if given; returns ``status``, or 1 if the save failed."""
     import minidl as mdl
 
+    if args.save is None:
+        return status
     settings = {
         key: value for key, value in vars(args).items() if isinstance(value, (str, int, float))
     }
-    mdl.save(
-        {"model": model.state_dict(), "settings": settings, "preprocessing": task.preprocessing},
-        args.save,
-    )
+    try:
+        mdl.save(
+            {
+                "model": model.state_dict(),
+                "settings": settings,
+                "preprocessing": task.preprocessing,
+            },
+            args.save,
+        )
+    except OSError as error:  # e.g. the directory was removed during training
+        print(f"minidl train: {error}", file=sys.stderr)
+        return 1
     print(f"saved the model to {args.save}", file=sys.stderr)
+    return status
 
 
 # --------------------------------------------------------------------------- info, bench

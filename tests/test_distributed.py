@@ -167,12 +167,16 @@ def test_a_failed_rank_ends_the_job_quickly_with_a_clear_message(scenario, messa
 # --------------------------------------------------------------------------- command line
 
 
-def test_cli_trains_on_two_ranks_and_prints_once():
+def test_cli_trains_on_two_ranks_and_prints_once(tmp_path):
     script = Path(sys.executable).parent / "minidl"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "minidl.cli"]
-    result, _ = run_ranks(*command, "train", "--distributed", "--epochs", "3", "--no-progress")
+    saved = tmp_path / "model.npz"
+    result, _ = run_ranks(
+        *command, "train", "--distributed", "--epochs", "3", "--no-progress", "--save", str(saved)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("test accuracy") == 1, result.stdout
+    assert result.stderr.count("saved the model") == 1 and saved.exists()  # rank 0 alone
     assert result.stdout.count("training mlp") == 1
     assert "batch 32 per rank × 2 ranks = global batch 64" in result.stdout
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", result.stdout).group(1))
@@ -257,6 +261,10 @@ def test_on_one_rank_the_distributed_optimizer_is_the_plain_rule():
     wrapped.lr = 0.05  # a scheduler sets the wrapped optimizer's learning rate
     assert wrapped.optimizer.lr == 0.05 and wrapped.lr == 0.05
     assert wrapped.state_dict() == wrapped.optimizer.state_dict()
+    wrapped.step = print  # a replaced method stays on the wrapper (minidl train's signal stop)
+    assert "step" not in vars(wrapped.optimizer)
+    del wrapped.step
+    assert wrapped.step.__func__ is distributed.DistributedOptimizer.step
 
 
 def test_a_parameter_without_gradient_keeps_none():

@@ -136,7 +136,18 @@ class DistributedOptimizer:
         return getattr(self.optimizer, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self.optimizer, name, value)  # e.g. a scheduler setting lr
+        # The wrapped optimizer's own settings (a scheduler's lr) go to it; anything else,
+        # such as a replaced step method, stays on this wrapper.
+        if name in vars(self.optimizer):
+            setattr(self.optimizer, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in vars(self):
+            object.__delattr__(self, name)
+        else:
+            delattr(self.optimizer, name)
 
     def __repr__(self) -> str:
         return f"DistributedOptimizer({self.optimizer!r}, {self.communicator!r})"
