@@ -15,20 +15,24 @@
 Around it: a tqdm progress bar with the running loss, per-epoch validation, and
 checkpoints from which ``resume=True`` continues with exactly the numbers an
 uninterrupted run would have produced (on the CPU).
+
+Under ``minidl.distributed.init()`` with several ranks, the same loop is data-parallel
+(FORMULAS T8): see ``fit``.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from minidl import distributed, nn
 from minidl import functional as F
 from minidl import metrics as metric_functions
-from minidl import nn
 from minidl import random as minidl_random
 from minidl.autograd import no_grad
 from minidl.backend import get_backend
@@ -141,7 +145,9 @@ def fit(
       the last epoch.
     - ``resume=True``: load that checkpoint and go on from the epoch after it, so that
       ``fit(..., epochs=10)`` interrupted at epoch 4 and resumed ends with the same
-      weights, bit for bit, as one uninterrupted run (on the CPU).
+      weights, bit for bit, as one uninterrupted run (on the CPU). A checkpoint may be
+      resumed on another backend than the one that saved it; that backend's generator
+      (dropout masks) is then reseeded from the saved state (``Backend.set_rng_state``).
     - ``scheduler``: a learning-rate schedule of ``optimizer`` (``optim.lr_scheduler``),
       stepped after every epoch, or after every batch with ``scheduler_interval="batch"``
       (a warm-up usually is); checkpoints save its state and ``resume`` restores it.
@@ -152,6 +158,13 @@ def fit(
     A failed ``resume`` changes nothing: the checkpoint's kind, keys and optimizer type
     are checked first, and what only loading can check (shapes, values) is loaded all or
     nothing. Empty loaders are refused: a mean over no batches would be a made-up 0.
+
+    Data-parallel, after ``minidl.distributed.init()`` on P > 1 ranks: the optimizer must
+    be a ``DistributedOptimizer`` and ``train_loader`` should read this rank's share
+    (``sampler=DistributedSampler(len(dataset))``). Only rank 0 shows progress; the
+    epoch's train loss is the mean over all ranks' samples; rank 0 alone writes the
+    checkpoint, and the others wait for it; on resume rank 0 reads it and sends it to
+    the others, so the ranks need no shared file system.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -161,16 +174,20 @@ def fit(
         raise ValueError(f"fit: checkpoint_every must be a positive int, got {checkpoint_every!r}")
     if (resume or checkpoint_every) and checkpoint_path is None:
         raise ValueError("fit: resume and checkpoint_every need checkpoint_path=...")
-    _check_scheduler(scheduler, scheduler_interval, optimizer)
+    # A DistributedOptimizer's schedule is built on the optimizer it wraps.
+    _check_scheduler(scheduler, scheduler_interval, getattr(optimizer, "optimizer", optimizer))
     _check_not_empty(train_loader, "train_loader")
     if val_loader is not None:
         _check_not_empty(val_loader, "val_loader")
     metric_table = _resolve_metrics(metrics)
+    communicator = _data_parallel_communicator(optimizer, train_loader)
+    if communicator is not None:
+        progress = progress and communicator.is_main
     history = History()
     first_epoch = 0
     if resume:
         first_epoch = _load_checkpoint(
-            checkpoint_path, model, optimizer, history, train_loader, scheduler
+            checkpoint_path, model, optimizer, history, train_loader, scheduler, communicator
         )
 
     for epoch in range(first_epoch, epochs):
@@ -193,6 +210,10 @@ def fit(
             sample_count += batch_size
             if bar is not None:
                 bar.set_postfix(loss=f"{loss_sum / sample_count:.4f}", refresh=False)
+        if communicator is not None:
+            loss_sum, sample_count = communicator.sum_over_ranks(
+                loss_sum, sample_count, purpose="the epoch's train loss"
+            )
         if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
         if sample_count == 0:
@@ -210,9 +231,12 @@ def fit(
         if checkpoint_path is not None and (
             finished % (checkpoint_every or 1) == 0 or finished == epochs
         ):
-            _save_checkpoint(
-                checkpoint_path, model, optimizer, finished, history, train_loader, scheduler
-            )
+            if communicator is None or communicator.is_main:
+                _save_checkpoint(
+                    checkpoint_path, model, optimizer, finished, history, train_loader, scheduler
+                )
+            if communicator is not None:
+                communicator.barrier()  # no rank goes on before the checkpoint is written
     return history
 
 
@@ -334,6 +358,31 @@ def _predicted_classes(outputs: np.ndarray, loss_fn: Any) -> np.ndarray:
     )
 
 
+def _data_parallel_communicator(optimizer: Any, train_loader: Any):
+    """This rank's Communicator when the job runs on several ranks, else None."""
+    if not distributed.is_initialized():
+        return None
+    communicator = distributed.get_communicator()
+    if communicator.world_size == 1:
+        return None
+    if not isinstance(optimizer, distributed.DistributedOptimizer):
+        raise ValueError(
+            f"fit: this job runs on {communicator.world_size} ranks, but the optimizer is a "
+            f"plain {type(optimizer).__name__}, so each rank would train its own model; wrap "
+            "it: minidl.distributed.DistributedOptimizer(optimizer) (FORMULAS T8)"
+        )
+    sampler = getattr(train_loader, "sampler", None)
+    if getattr(sampler, "num_replicas", None) != communicator.world_size and communicator.is_main:
+        warnings.warn(
+            f"fit: the train_loader gives every one of the {communicator.world_size} ranks the "
+            "whole data set, so each step sees the same samples on every rank; give it "
+            "sampler=minidl.data.DistributedSampler(len(dataset)) to split them",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return communicator
+
+
 def _progress_bar(loader: Iterable, epoch: int, epochs: int, progress: bool):
     if not progress:
         return None
@@ -371,7 +420,7 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, sched
             "history": history.records,
             "random": {
                 "host": minidl_random.get_state(),
-                "backend": _backend_rng_state(),
+                "backend": get_backend().get_rng_state(),
                 "train_loader": _loader_state(train_loader),
             },
         },
@@ -382,21 +431,34 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, sched
 FIT_CHECKPOINT_KEYS = ("epoch", "model", "optimizer", "history", "random")
 
 
-def _load_checkpoint(path, model, optimizer, history, train_loader, scheduler) -> int:
+def _load_checkpoint(
+    path, model, optimizer, history, train_loader, scheduler, communicator=None
+) -> int:
     """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done.
 
     All or nothing: the checkpoint's structure is checked first (``_resume_problem``);
     then each part is loaded, and if one fails (a shape, a value) the parts already
     loaded are put back, so that the caller sees one CheckpointError and the objects
     as they were.
+
+    With several ranks, rank 0 reads the file and sends its contents (or the error it
+    met) to every rank, so all of them restore the same state or raise the same error.
     """
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(
-            f"fit(resume=True) found no checkpoint at {path!r}; run fit with "
-            "checkpoint_path=... first, or pass resume=False to start from scratch"
+    if communicator is None:
+        checkpoint = _read_checkpoint(path)
+    else:
+        checkpoint, error = None, None
+        if communicator.is_main:
+            try:
+                checkpoint = _read_checkpoint(path)
+            except (OSError, ValueError) as caught:
+                error = caught
+        checkpoint, error = communicator.broadcast_object(
+            (checkpoint, error), purpose="the checkpoint"
         )
-    checkpoint = load(path)
+        if error is not None:
+            raise error
     problem = _resume_problem(checkpoint, optimizer, scheduler)
     if problem:
         raise CheckpointError(
@@ -411,11 +473,13 @@ def _load_checkpoint(path, model, optimizer, history, train_loader, scheduler) -
         records = History(checkpoint["history"]).records
         generators = checkpoint["random"]
         minidl_random.set_state(generators["host"])
-        if generators["backend"] is not None:
-            backend = get_backend()
-            if not hasattr(backend, "rng"):
-                backend.seed(None)
-            backend.rng.bit_generator.state = generators["backend"]
+        saved = generators["backend"]
+        if saved is not None:
+            if "backend" not in saved:  # written before states named their backend: NumPy's
+                saved = {"backend": "numpy", "bit_generator": saved}
+            # On another backend than the one that saved it, this reseeds deterministically
+            # from the saved state (Backend.set_rng_state).
+            get_backend().set_rng_state(saved)
         if generators["train_loader"] is not None:
             train_loader.set_state(generators["train_loader"])
         epoch = int(checkpoint["epoch"])
@@ -461,11 +525,12 @@ def _resume_problem(checkpoint: Any, optimizer: Any, scheduler: Any) -> str | No
         )
     saved_optimizer = checkpoint["optimizer"]
     saved_names = set(dict(saved_optimizer.get("hyperparameters", {}))) | {"weight_decay"}
-    if saved_kind is None and saved_names != set(optimizer.hyperparameter_names):
+    names = set(getattr(optimizer, "hyperparameter_names", saved_names))
+    if saved_kind is None and saved_names != names:
         return (
             f"its optimizer state has hyper-parameters {sorted(saved_names)}, but "
-            f"{type(optimizer).__name__} has {sorted(optimizer.hyperparameter_names)}: it was "
-            "saved from another kind of optimizer"
+            f"{type(optimizer).__name__} has {sorted(names)}: it was saved from another "
+            "kind of optimizer"
         )
     saved_scheduler = checkpoint.get("scheduler")
     if saved_scheduler is None and scheduler is not None:
@@ -494,36 +559,35 @@ def _snapshot(model, optimizer, scheduler, train_loader) -> Callable[[], None]:
     objects is enough (no copy of the weights).
     """
     weights = [(param, param.data) for param in model.parameters()]
-    optimizer_attributes = dict(vars(optimizer))
+    optimizers = [optimizer, getattr(optimizer, "optimizer", optimizer)]  # and a wrapped one
+    optimizer_attributes = [dict(vars(each)) for each in optimizers]
     scheduler_state = scheduler.state_dict() if scheduler is not None else None
     host_state = minidl_random.get_state()
-    backend_state = _backend_rng_state()
+    backend_state = get_backend().get_rng_state()
     loader_state = _loader_state(train_loader)
 
     def undo() -> None:
         if scheduler is not None:
             scheduler.load_state_dict(scheduler_state)  # sets the optimizer's rate: first
-        vars(optimizer).update(optimizer_attributes)
+        for each, attributes in zip(optimizers, optimizer_attributes):
+            vars(each).update(attributes)
         for param, data in weights:
             param.data = data
         minidl_random.set_state(host_state)
-        if backend_state is not None:
-            get_backend().rng.bit_generator.state = backend_state
+        get_backend().set_rng_state(backend_state)
         if loader_state is not None:
             train_loader.set_state(loader_state)
 
     return undo
 
 
-def _backend_rng_state() -> dict | None:
-    """The current backend's generator state (dropout masks), where it can be saved.
-
-    NumPy's generator state is a plain dict; CuPy's generator has none to save, so on
-    the GPU a resumed run draws different dropout masks.
-    """
-    generator = getattr(get_backend(), "rng", None)
-    state = getattr(getattr(generator, "bit_generator", None), "state", None)
-    return state if isinstance(state, dict) else None
+def _read_checkpoint(path) -> dict:
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"fit(resume=True) found no checkpoint at {os.fspath(path)!r}; run fit with "
+            "checkpoint_path=... first, or pass resume=False to start from scratch"
+        )
+    return load(path)
 
 
 def _loader_state(loader: Any) -> dict | None:

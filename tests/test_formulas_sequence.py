@@ -18,7 +18,7 @@ from minidl.models import KerasTextClassifier, TextClassifier
 
 
 def _grad(tensor):
-    return mdl.get_backend().to_numpy(tensor.grad)
+    return mdl.get_backend().to_host(tensor.grad)
 
 
 def _leaf(values):
