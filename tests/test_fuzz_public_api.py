@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import tempfile
 from collections import Counter
 
 import numpy as np
@@ -180,6 +181,15 @@ def digits_like_loader():
     return DataLoader(TensorDataset(x, np.arange(8) % 2), batch_size=4)
 
 
+def save_and_remove(obj):
+    path = os.path.join(tempfile.gettempdir(), f"minidl-fuzz-{os.getpid()}.npz")
+    try:
+        mdl.save(obj, path)
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
+
+
 BAD_VALUE_CALLS = {
     "tensor": lambda v: mdl.tensor(v),
     "tensor_requires_grad": lambda v: mdl.tensor(v, requires_grad=True),
@@ -232,7 +242,7 @@ BAD_VALUE_CALLS = {
         small_model().parameters()
     ).load_state_dict(v),
     "bce_target": lambda v: F.binary_cross_entropy(mdl.tensor([[0.5]]), v),
-    "save_object": lambda v: mdl.save(v, os.devnull + ".never"),
+    "save_object": lambda v: save_and_remove(v),
 }
 
 
