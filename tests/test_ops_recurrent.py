@@ -332,3 +332,17 @@ def test_clip_grad_norm_matches_torch():
 def test_clip_grad_norm_rejects_a_bad_max_norm():
     with pytest.raises(ValueError, match="max_norm must be a positive number, got 0"):
         nn.clip_grad_norm([], 0)
+
+
+@given(
+    arrays=st.integers(1, 3).flatmap(
+        lambda count: st.lists(float_arrays((2, 3)), min_size=count, max_size=count)
+    ),
+    axis=st.integers(0, 2),
+)
+def test_stack_gradient(backend, arrays, axis):
+    # Stack joins the layers' h_n into (num_layers, N, H).
+    inputs = [leaf(array) for array in arrays]
+    stacked = Stack.apply(*inputs, axis=axis)
+    np.testing.assert_array_equal(stacked.numpy(), np.stack(arrays, axis=axis))
+    assert mdl.gradcheck(lambda *a: Stack.apply(*a, axis=axis), inputs)

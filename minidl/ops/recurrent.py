@@ -14,15 +14,6 @@ from minidl.autograd import Function
 from minidl.backend import backend_of
 
 
-def active_batch_sizes(lengths: np.ndarray, steps: int) -> np.ndarray:
-    """How many sequences are still running at each step, for lengths sorted longest first.
-
-    The sequences still running at step t are then always the first ``sizes[t]`` rows
-    (PyTorch's ``PackedSequence.batch_sizes``).
-    """
-    return (lengths[None, :] > np.arange(steps)[:, None]).sum(axis=1)
-
-
 class PackedSteps:
     """Where each step's rows are when only the real steps of a batch are stored.
 
@@ -103,12 +94,12 @@ class LSTMLayer(Function):
         gates = x_rows @ (weight_ih.T * half) + (bias_ih + bias_hh) * half  # (real steps, 4H)
         weight_hh_half = weight_hh.T * half  # (H, 4H)
 
-        # h and c of every real step, after h0 and c0 (rows 0 … N−1): step t's rows start
-        # at batch + starts[t], and the state it reads starts at previous[t].
+        # h and c of every real step, after h0 and c0 (rows 0 … N−1). The states after k
+        # steps start at row after[k]: step t reads from after[t] and writes at after[t+1].
         states = xp.empty((batch + packed.total, hidden), dtype=x.dtype)
         cells = xp.empty((batch + packed.total, hidden), dtype=x.dtype)
         states[:batch], cells[:batch] = h0, c0
-        previous = [0] + [batch + start for start in starts[:-2]]
+        after = [0] + [batch + start for start in starts[:-1]]
         tanh_cells = xp.empty((packed.total, hidden), dtype=x.dtype)
         recurrent = xp.empty((batch, 4 * hidden), dtype=x.dtype)
         product = xp.empty((batch, hidden), dtype=x.dtype)
@@ -116,8 +107,7 @@ class LSTMLayer(Function):
             n, rows = sizes[t], slice(starts[t], starts[t + 1])
             if n == 0:
                 break
-            before = slice(previous[t], previous[t] + n)
-            here = slice(batch + starts[t], batch + starts[t + 1])
+            before, here = slice(after[t], after[t] + n), slice(after[t + 1], after[t + 1] + n)
             z = gates[rows]
             z += xp.matmul(states[before], weight_hh_half, out=recurrent[:n])
             xp.tanh(z, out=z)
@@ -133,14 +123,14 @@ class LSTMLayer(Function):
             result[:steps] = states[batch:].reshape(steps, batch, hidden)
         else:
             result[:steps][self.running] = states[batch:]
-        # Each sequence's state after its own last step (step L − 1 of length L).
-        last = backend.asarray(np.array(previous + [batch + starts[-2]])[packed.lengths])
-        last += backend.asarray(np.arange(batch))
+        # Each sequence's state after its own last step: sequence n of length L is row n
+        # of the states after L steps.
+        last = backend.asarray(np.array(after)[packed.lengths] + np.arange(batch))
         result[steps], result[steps + 1] = states[last], cells[last]
         if any(self.needs_input_grad):
             self.x_rows, self.weight_ih, self.weight_hh = x_rows, weight_ih, weight_hh
             self.gates, self.cells, self.tanh_cells, self.states = gates, cells, tanh_cells, states
-            self.packed, self.previous = packed, previous
+            self.packed, self.after = packed, after
         return result if self.order is None else result[:, self.inverse]
 
     def backward(self, grad_output):
@@ -149,7 +139,7 @@ class LSTMLayer(Function):
         if self.order is not None:
             grad_output = grad_output[:, self.order]
         gates, cells, tanh_cells, packed = self.gates, self.cells, self.tanh_cells, self.packed
-        sizes, starts, previous = packed.sizes, packed.starts, self.previous
+        sizes, starts, after = packed.sizes, packed.starts, self.after
         steps, batch, hidden = packed.steps, packed.batch, self.weight_hh.shape[1]
         if self.order is None:
             grad_steps = grad_output[:steps].reshape(-1, hidden)
@@ -176,7 +166,7 @@ class LSTMLayer(Function):
             tanh_slope *= dh
             dc += tanh_slope
             xp.multiply(dc, g, out=dz[:, :hidden])
-            xp.multiply(dc, cells[previous[t] : previous[t] + n], out=dz[:, hidden : 2 * hidden])
+            xp.multiply(dc, cells[after[t] : after[t] + n], out=dz[:, hidden : 2 * hidden])
             xp.multiply(dc, i, out=dz[:, 2 * hidden : 3 * hidden])
             xp.multiply(dh, tanh_c, out=dz[:, 3 * hidden :])
             # The activations' slopes: σ(1 − σ) for i, f, o; 1 − g² for g.
@@ -207,9 +197,7 @@ class LSTMLayer(Function):
                 read = self.states[: batch * steps]
             else:
                 step_of_row, sequence_of_row = np.nonzero(packed.running)
-                read = self.states[
-                    backend.asarray(np.array(previous)[step_of_row] + sequence_of_row)
-                ]
+                read = self.states[backend.asarray(np.array(after)[step_of_row] + sequence_of_row)]
             grad_w_hh = grad_gates.T @ read
         # Both biases add to z the same way, so they get the same gradient (autograd
         # copies an array it hands to two leaves).
