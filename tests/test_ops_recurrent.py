@@ -85,9 +85,7 @@ def test_fused_lstm_matches_the_cell_stepped_over_time(backend, operands):
         np.testing.assert_allclose(fused_result.numpy(), twin_result.numpy(), atol=1e-12)
     to_host = mdl.get_backend().to_host
     for fused_input, twin_input in zip(fused_inputs, twin_inputs):
-        np.testing.assert_allclose(
-            to_host(fused_input.grad), to_host(twin_input.grad), atol=1e-12
-        )
+        np.testing.assert_allclose(to_host(fused_input.grad), to_host(twin_input.grad), atol=1e-12)
 
 
 def test_lstm_outputs_stop_at_each_length(backend):
