@@ -12,7 +12,7 @@ from minidl import functional as F
 
 
 def _grad(tensor):
-    return mdl.get_backend().to_numpy(tensor.grad)
+    return mdl.get_backend().to_host(tensor.grad)
 
 
 def _leaf(values):

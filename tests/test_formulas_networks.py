@@ -22,7 +22,7 @@ def assert_all_parameters_have_finite_gradients(model):
     for name, parameter in model.named_parameters():
         assert parameter.grad is not None, f"{name} got no gradient"
         assert parameter.grad.shape == parameter.shape, name
-        assert np.all(np.isfinite(parameter.backend.to_numpy(parameter.grad))), name
+        assert np.all(np.isfinite(parameter.backend.to_host(parameter.grad))), name
 
 
 def loss_after_steps(model, loss_fn, optimizer, x, target, steps):

@@ -181,9 +181,9 @@ class Module:
         """
         target = device if isinstance(device, Backend) else backends.get(device)
         for parameter in self.parameters():
-            parameter.data = _on_backend(parameter.data, target)
+            parameter.data = target.to_device(parameter.data)
             if parameter.grad is not None:
-                parameter.grad = _on_backend(parameter.grad, target)
+                parameter.grad = target.to_device(parameter.grad)
         return self
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -216,10 +216,13 @@ class Module:
             )
         # Build every new array before touching any parameter, so that a failure while
         # converting (e.g. out of device memory) still leaves the model as it was.
-        staged = {
-            name: parameter.backend.asarray(_to_host(state_dict[name]).astype(parameter.dtype))
-            for name, parameter in parameters.items()
-        }
+        # The values are copied (astype), so the model never shares memory with them.
+        staged = {}
+        for name, parameter in parameters.items():
+            value = state_dict[name]
+            value = value.data if isinstance(value, Tensor) else value
+            host = backend_of(value).to_host(value).astype(parameter.dtype)
+            staged[name] = parameter.backend.to_device(host)
         for name, parameter in parameters.items():
             parameter.data = staged[name]
 
@@ -248,21 +251,6 @@ class Module:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
-
-
-def _on_backend(array: Any, target: Backend) -> Any:
-    """``array`` on ``target`` (unchanged when already there)."""
-    source = backend_of(array)
-    if source is target:
-        return array
-    return target.asarray(source.to_numpy(array))
-
-
-def _to_host(value: Any) -> np.ndarray:
-    """A state_dict value (NumPy/CuPy array or Tensor) as a host NumPy array."""
-    if isinstance(value, Tensor):
-        return value.numpy()
-    return backend_of(value).to_numpy(value)
 
 
 def _is_numeric_array(value: Any) -> bool:
