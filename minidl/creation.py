@@ -22,7 +22,8 @@ import numpy as np
 
 from minidl import backend as backends
 from minidl import random
-from minidl.ops.combine import Cat, Maximum, Minimum, Stack, Where
+from minidl.ops.combine import Cat, Maximum, Minimum, Where
+from minidl.ops.shape import Stack
 from minidl.tensor import DEFAULT_FLOAT, Tensor, tensor
 
 # --------------------------------------------------------------------------- creation

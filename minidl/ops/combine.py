@@ -1,7 +1,8 @@
-"""Ops of several tensors: concatenate, stack, select (where), elementwise max and min.
+"""Ops of several tensors: concatenate, select (where), elementwise max and min.
+(Stacking along a new axis is ``shape.Stack``.)
 
 Each backward hands every input the part of the gradient that came from it: a slice of it
-(cat, stack), or the gradient where that input was chosen (where, maximum, minimum).
+(cat), or the gradient where that input was chosen (where, maximum, minimum).
 """
 
 from __future__ import annotations
@@ -30,21 +31,6 @@ class Cat(Function):
             grads.append(grad_output[index] if needed else None)
             start += size
         return tuple(grads)
-
-
-class Stack(Function):
-    """y = x₁, x₂, ... along a new axis ``axis``.   ∂L/∂xₖ = ∂L/∂y at position k of it."""
-
-    def forward(self, *arrays, axis=0):
-        self.axis = axis % (arrays[0].ndim + 1)
-        return backend_of(arrays[0]).xp.stack(arrays, axis=self.axis)
-
-    def backward(self, grad_output):
-        prefix = (slice(None),) * self.axis
-        return tuple(
-            grad_output[prefix + (k,)] if needed else None
-            for k, needed in enumerate(self.needs_input_grad)
-        )
 
 
 class Where(Function):
