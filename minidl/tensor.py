@@ -22,14 +22,12 @@ import numpy as np
 
 from minidl import autograd
 from minidl import backend as backends
-from minidl.autograd import Function
+from minidl.autograd import DEFAULT_FLOAT, Function
 from minidl.backend import Backend, backend_of
 from minidl.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from minidl.ops.elementwise import Abs, Clip, Exp, Log, Sqrt
 from minidl.ops.reduction import LogSumExp, Max, Mean, Min, Sum, Var
 from minidl.ops.shape import GetItem, Reshape, Transpose
-
-DEFAULT_FLOAT = np.float32
 
 
 class Tensor:
