@@ -32,7 +32,7 @@ LAYERS = [
     ["minidl.functional", "minidl.gradcheck"],
     ["minidl.nn"],
     ["minidl.optim"],
-    ["minidl.data", "minidl.serialization"],
+    ["minidl.data", "minidl.serialization", "minidl.distributed"],
     ["minidl.metrics", "minidl.models", "minidl.viz", "minidl.train", "minidl.cli"]
     + ["minidl.bench", "minidl"],
 ]
