@@ -6,7 +6,8 @@
 
 Each function checks its arguments and explains what is wrong before anything runs
 (so a bad call changes nothing), then applies one op from ``minidl.ops``, where the
-forward and backward live side by side. The formula ids refer to FORMULAS.md.
+forward and backward live side by side. The formula ids (A1, N2, ...) are
+the rows of docs/formulas.md.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     x: (..., in_features); W, the weight: (out_features, in_features), as in PyTorch;
     b, the bias: (out_features,) or None. Returns (..., out_features).
     """
-    weight, bias = W, b  # SPEC's parameter names; descriptive ones below
+    weight, bias = W, b  # the public parameter names are W and b; descriptive ones below
     x = _as_tensor(x, "linear")
     _require_float("linear", "input", x)
     if weight.ndim != 2:
@@ -222,7 +223,7 @@ def conv2d(
     Output: (N, C_out, OH, OW) with OH = ⌊(H + 2·padding − kH)/stride⌋ + 1 (same for W);
     "valid" (no padding) by default, so 3×3 with a 3×3 kernel gives 1×1 (erratum E7).
     """
-    weight, bias = W, b  # SPEC's parameter names; descriptive ones below
+    weight, bias = W, b  # the public parameter names are W and b; descriptive ones below
     x = _as_tensor(x, "conv2d")
     _require_float("conv2d", "input", x)
     strides, paddings = as_pair(stride, "stride"), as_pair(padding, "padding")
@@ -233,7 +234,7 @@ def conv2d(
         )
     check_window_fits("conv2d", x.shape, weight.shape[2:], strides, paddings)
     if x.shape[1] != weight.shape[1]:
-        hint = "; it looks channels-last (NHWC): use x.transpose(0, 3, 1, 2)"
+        hint = "; it looks channels-last (NHWC): use x.permute(0, 3, 1, 2)"
         raise ValueError(
             f"conv2d: weight of shape {weight.shape} expects {weight.shape[1]} input "
             f"channels, got input of shape {x.shape} with {x.shape[1]} channels (axis 1)"
@@ -456,7 +457,7 @@ def check_lengths(function: str, lengths: Any, steps: int, batch: int) -> Any:
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error: "mean" (1/n)·Σ(y − ŷ)² (FORMULAS L1), "half_sum" (1/2)·Σ(y − ŷ)²
     (FORMULAS L2), or "sum" Σ(y − ŷ)². Prediction and target must have the same shape."""
-    prediction = pred  # SPEC's parameter name
+    prediction = pred  # pred is the public parameter name
     if reduction not in MSE_REDUCTIONS:
         raise ValueError(f"mse_loss reduction must be one of {MSE_REDUCTIONS}, got {reduction!r}")
     prediction = _as_tensor(prediction, "mse_loss")
@@ -531,7 +532,7 @@ def binary_cross_entropy(prob: Tensor, target: Any) -> Tensor:
     inside the logs (``minidl.ops.loss.BCE_EPS``) so 0 and 1 give finite values.
     binary_cross_entropy_with_logits is the stabler choice when you have the logits.
     """
-    probability = prob  # SPEC's parameter name
+    probability = prob  # prob is the public parameter name
     probability = _as_tensor(probability, "binary_cross_entropy")
     _require_float("binary_cross_entropy", "probabilities", probability)
     target = _float_target(_target_tensor(target, probability), probability)

@@ -1,4 +1,4 @@
-"""The documents' layer formula N4 and example networks X3–X6 (FORMULAS.md), built from nn.
+"""The documents' layer formula N4 and example networks X3–X6 (docs/formulas.md), built from nn.
 
 Each network runs forward and backward on a small random batch; every parameter must
 get a finite gradient of its own shape. Training on real data is the examples' job.

@@ -1,4 +1,4 @@
-"""One test per FORMULAS.md row of the sequence models (S1–S5), on cases small enough to
+"""One test per formula row (docs/formulas.md) of the sequence models (S1–S5), on cases small enough to
 work out on paper."""
 
 from __future__ import annotations

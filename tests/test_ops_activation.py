@@ -80,7 +80,7 @@ def test_float32_stays_float32(backend, function):
 
 # --------------------------------------------------------------------------- stability
 
-EXTREMES = [1000.0, 65504.0]  # the issue's ±1000, and float16's largest finite value
+EXTREMES = [1000.0, 65504.0]  # logits of ±1000, and float16's largest finite value
 
 
 def _value_and_grad(function, values, dtype):

@@ -17,4 +17,5 @@
 Every op is a ``minidl.autograd.Function`` and works on plain backend arrays: no module
 here imports ``Tensor``. ``minidl.tensor`` imports the ops its operators and methods
 apply (``x + y`` is ``Add.apply(x, y)``); ``minidl.functional`` imports the rest.
+An op's docstring names its formula as ``FORMULAS <id>``: that row of docs/formulas.md.
 """
