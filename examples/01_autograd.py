@@ -196,20 +196,30 @@ assert abs(w1 - 2.2) < 1e-12 and abs(w2 - 2.36) < 1e-12
 # %%
 grid = np.linspace(1.5, 3.5, 200)
 steps = np.array([h[1] for h in history])
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(grid, (grid - 3) ** 2, color="0.6", label="L(w) = (w − 3)²")
-ax.plot(steps, (steps - 3) ** 2, "o-", color="C0", label="gradient descent, α = 0.1")
-ax.plot([2.34], [(2.34 - 3) ** 2], "x", color="C3", markersize=10, label="document's w₂ = 2.34")
+fig, (whole, zoom) = plt.subplots(1, 2, figsize=(11, 3.8))
+for ax in (whole, zoom):
+    ax.plot(grid, (grid - 3) ** 2, color="0.6", label="L(w) = (w − 3)²")
+    ax.plot(steps, (steps - 3) ** 2, "o-", color="C0", label="gradient descent, α = 0.1")
+    ax.plot(
+        [2.34], [(2.34 - 3) ** 2], "s", markersize=9, markerfacecolor="none",
+        markeredgecolor="C3", markeredgewidth=2, label="document's w₂ = 2.34 (E2)",
+    )  # fmt: skip
+    ax.set_xlabel("w (the weight)")
+    ax.set_ylabel("L(w)")
 for step, value, _ in history[:3]:
-    ax.annotate(
-        f"w{step} = {value:.2f}",
-        (value, (value - 3) ** 2),
-        textcoords="offset points",
-        xytext=(5, 8),
-    )
-ax.set_xlabel("w")
-ax.set_ylabel("L")
-ax.legend()
+    whole.annotate(
+        f"w{step} = {value:.2f}", (value, (value - 3) ** 2), textcoords="offset points",
+        xytext=(6, 8),
+    )  # fmt: skip
+whole.set_title("five steps of gradient descent on L = (w − 3)²")
+whole.legend()
+# Zoomed in, the document's w₂ (2.34) and the right one (2.36) are visibly apart.
+zoom.set_xlim(2.28, 2.42)
+zoom.set_ylim(0.33, 0.52)
+zoom.annotate("w₂ = 2.36 (right)", (2.36, 0.64**2), textcoords="offset points", xytext=(8, 8))
+zoom.annotate("2.34 (document)", (2.34, 0.66**2), textcoords="offset points", xytext=(-40, -22))
+zoom.set_title("step 2 close up: erratum E2")
+plt.tight_layout()
 plt.show()
 
 # %% [markdown]

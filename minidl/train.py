@@ -86,26 +86,49 @@ class History:
         )
         return f"History({len(self)} epochs{', last: ' + last if last else ''})"
 
-    def plot(self):
-        """Loss curves (and metric curves, if any) per epoch; returns the matplotlib Figure."""
+    def plot(self, title: str | None = None):
+        """Loss curves and, if any, validation-metric curves per epoch; returns the Figure.
+
+        ``title`` (e.g. the model's name) heads the figure. The metric panel's axis runs
+        up to 1, so that 0.993 and 0.998 look as close as they are.
+        """
         import matplotlib.pyplot as plt  # only here: plotting is optional
 
         metric_keys = [k for k in self.records if not k.endswith("loss")]
         figure, axes = plt.subplots(
-            1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4)
+            1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4), squeeze=False
         )
-        axes = np.atleast_1d(axes)
+        loss_axes = axes[0, 0]
         for key in (k for k in self.records if k.endswith("loss")):
-            axes[0].plot(self.epochs, self.records[key], marker="o", label=key)
-        axes[0].set(xlabel="epoch", ylabel="loss", title="loss")
-        axes[0].legend()
-        for key in metric_keys:
-            axes[1].plot(self.epochs, self.records[key], marker="o", label=key)
+            loss_axes.plot(self.epochs, self.records[key], marker="o", label=_readable(key))
+        loss_axes.set(xlabel="epoch", ylabel="loss (mean per sample)", title="loss per epoch")
+        loss_axes.legend()
         if metric_keys:
-            axes[1].set(xlabel="epoch", title="metrics")
-            axes[1].legend()
+            metric_axes = axes[0, 1]
+            for key in metric_keys:
+                metric_axes.plot(self.epochs, self.records[key], marker="o", label=_readable(key))
+            lowest = min(min(self.records[key]) for key in metric_keys)
+            bottom = np.floor(min(lowest, 0.9) * 10) / 10
+            metric_axes.set_ylim(bottom, 1.0 + 0.02 * (1.0 - bottom))  # a point at 1 stays visible
+            metric_axes.set(
+                xlabel="epoch", ylabel="score (1 = perfect)", title="validation metrics per epoch"
+            )
+            metric_axes.legend()
+        for row in axes:
+            for panel in row:
+                panel.xaxis.get_major_locator().set_params(integer=True)
+        if title:
+            figure.suptitle(title)
         figure.tight_layout()
         return figure
+
+
+def _readable(key: str) -> str:
+    """A History key as a legend says it: "val_accuracy" -> "validation accuracy"."""
+    for prefix, words in (("train_", "training "), ("val_", "validation ")):
+        if key.startswith(prefix):
+            key = words + key[len(prefix) :]
+    return key.replace("_", " ")
 
 
 # --------------------------------------------------------------------------- fit

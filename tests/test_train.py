@@ -166,6 +166,16 @@ def test_history_plot_returns_a_figure():
     history = History(
         {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "val_accuracy": [0.5, 0.8]}
     )
-    figure = history.plot()
+    figure = history.plot(title="X3 on digits")
     assert len(figure.axes) == 2
+    loss_axes, metric_axes = figure.axes
+    assert figure._suptitle.get_text() == "X3 on digits"
+    assert loss_axes.get_title() and loss_axes.get_xlabel() == "epoch" and loss_axes.get_ylabel()
+    assert [text.get_text() for text in loss_axes.get_legend().get_texts()] == [
+        "training loss", "validation loss",
+    ]  # fmt: skip
+    # A metric axis that ends just above 1 (perfect) and starts no higher than 0.9.
+    assert metric_axes.get_ylim() == pytest.approx((0.5, 1.01)) and metric_axes.get_ylabel()
+    nearly_perfect = History({"train_loss": [0.1, 0.05], "val_accuracy": [0.993, 0.998]})
+    assert nearly_perfect.plot().axes[1].get_ylim() == pytest.approx((0.9, 1.002))
     assert history.epochs == [1, 2] and "val_accuracy" in repr(history)
