@@ -12,7 +12,8 @@
         scheduler.step()                              # next learning rate (T3), if given
         evaluate(model, val_loader, loss_fn, metrics) # no_grad, model.eval()
 
-Around it: a tqdm progress bar with the running loss, per-epoch validation, and
+Around it: a tqdm progress bar with the running loss on a terminal (one plain line per
+epoch in a log, where bar frames would be noise), per-epoch validation, and
 checkpoints from which ``resume=True`` continues with exactly the numbers an
 uninterrupted run would have produced (on the CPU).
 """
@@ -20,6 +21,8 @@ uninterrupted run would have produced (on the CPU).
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -154,7 +157,9 @@ def fit(
     - ``val_loader``: after each epoch, ``evaluate`` computes the validation loss and
       ``metrics`` (names from minidl.metrics, e.g. "accuracy", "f1_score", or functions
       ``metric(y_true, y_pred) -> float``). Pass ``metrics=()`` for regression.
-    - ``progress``: a tqdm bar per epoch with the running mean loss; False prints nothing.
+    - ``progress``: on a terminal, a tqdm bar per epoch with the running mean loss;
+      elsewhere (a log file, a pipe, a notebook) one line per epoch on stderr with the
+      epoch's training loss and validation results. False prints nothing.
     - ``checkpoint_path``: save model, optimizer, epoch, history and the random
       generators' states there every ``checkpoint_every`` epochs (default 1) and after
       the last epoch.
@@ -185,6 +190,7 @@ def fit(
     for epoch in range(first_epoch, epochs):
         model.train()
         bar = _progress_bar(train_loader, epoch, epochs, progress)
+        started = time.perf_counter()
         loss_sum, sample_count = 0.0, 0
         for inputs, targets in bar if bar is not None else train_loader:
             optimizer.zero_grad()
@@ -208,6 +214,8 @@ def fit(
         if bar is not None:
             bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()}, refresh=True)
             bar.close()
+        elif progress:
+            _print_epoch_line(epoch + 1, epochs, record, time.perf_counter() - started)
 
         finished = epoch + 1
         if checkpoint_path is not None and (
@@ -288,11 +296,24 @@ def _predicted_classes(outputs: np.ndarray, loss_fn: Any) -> np.ndarray:
 
 
 def _progress_bar(loader: Iterable, epoch: int, epochs: int, progress: bool):
-    if not progress:
+    """A tqdm bar over one epoch's batches, when progress is wanted and stderr is a
+    terminal; None otherwise (a log gets one line per epoch instead)."""
+    if not progress or not _is_terminal(sys.stderr):
         return None
     from tqdm import tqdm  # imported only when a bar is shown
 
     return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=True)
+
+
+def _is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _print_epoch_line(epoch: int, epochs: int, record: dict[str, float], seconds: float) -> None:
+    """``epoch 3/30  train_loss 0.2345  val_loss 0.2100  val_accuracy 0.9650  (0.41 s)``."""
+    values = "  ".join(f"{key} {value:.4f}" for key, value in record.items())
+    print(f"epoch {epoch}/{epochs}  {values}  ({seconds:.2f} s)", file=sys.stderr, flush=True)
 
 
 def _check_scheduler(scheduler: Any, interval: str, optimizer: Any) -> None:

@@ -82,3 +82,33 @@ def test_notebook_runs_top_to_bottom(notebook_path, monkeypatch):
         resources={"metadata": {"path": str(EXAMPLES)}},
     )
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+
+
+# The import name of each third-party module the notebooks use -> its package on PyPI.
+PACKAGE_OF = {"matplotlib": "matplotlib", "sklearn": "scikit-learn", "scipy": "scipy",
+              "PIL": "pillow", "tqdm": "tqdm", "torch": "torch"}  # fmt: skip
+
+
+def test_the_notebooks_extra_brings_what_the_notebooks_import():
+    import ast
+    import sys
+
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extra = " ".join(project["optional-dependencies"]["notebooks"])
+    assert "jupyterlab" in extra and "ipykernel" in extra  # `jupyter lab examples/` works
+    imported = set()
+    for script in SCRIPTS:
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"minidl", "numpy", "cupy"}
+    unknown = sorted(third_party - set(PACKAGE_OF))
+    assert not unknown, f"notebooks import {unknown}: add them to PACKAGE_OF and the extra"
+    # torch is optional in the notebooks (they compare with it only when present).
+    missing = sorted(PACKAGE_OF[name] for name in third_party - {"torch"}
+                     if PACKAGE_OF[name] not in extra)  # fmt: skip
+    assert not missing, f'pip install -e ".[notebooks]" lacks {missing}'

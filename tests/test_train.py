@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import numpy as np
 import pytest
 
@@ -148,6 +151,29 @@ def test_progress_bar_and_quiet_mode(capsys):
     assert captured.out == "" and captured.err == ""
     fit(model, nn.CrossEntropyLoss(), optimizer, loader, 1, val_loader=validation, progress=True)
     assert "epoch 1/1" in capsys.readouterr().err
+
+
+def test_progress_in_a_log_is_one_clean_line_per_epoch_with_validation(capsys):
+    model, optimizer, loader, _, validation = resumable_setup(seed=0)
+    fit(model, nn.CrossEntropyLoss(), optimizer, loader, 2, val_loader=validation, progress=True)
+    captured = capsys.readouterr()  # captured stderr is not a terminal, like a log file
+    lines = captured.err.splitlines()
+    assert captured.out == "" and "\r" not in captured.err and len(lines) == 2
+    for epoch, line in enumerate(lines, start=1):
+        assert re.fullmatch(
+            rf"epoch {epoch}/2  train_loss [0-9.]+  val_loss [0-9.]+  "
+            r"val_accuracy [0-9.]+  \([0-9.]+ s\)",
+            line,
+        ), line
+
+
+def test_progress_on_a_terminal_is_a_tqdm_bar(capsys, monkeypatch):
+    pytest.importorskip("tqdm", reason="tqdm is in the train and dev extras")
+    model, optimizer, loader, _, validation = resumable_setup(seed=0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    fit(model, nn.CrossEntropyLoss(), optimizer, loader, 1, val_loader=validation, progress=True)
+    err = capsys.readouterr().err
+    assert "epoch 1/1:" in err and "batch" in err and "\r" in err
 
 
 def test_regression_metrics_need_class_outputs():
