@@ -2,6 +2,7 @@
 
 dataset.py       Dataset, TensorDataset
 loader.py        DataLoader: batches, shuffling from a seed, augmentation
+sampler.py       DistributedSampler: each rank's share of an epoch (data-parallel)
 transforms.py    standardize (D1), scale_pixels (D2), one_hot (D3), train_test_split
 augmentation.py  random flips, rotations, zooms, shifts (T4), also as transforms.*
 datasets.py      load_digits, load_breast_cancer, load_diabetes, mnist, fashion_mnist,
@@ -13,11 +14,13 @@ idx.py           the IDX file format of (Fashion-)MNIST
 from minidl.data import datasets, text, transforms
 from minidl.data.dataset import Dataset, TensorDataset
 from minidl.data.loader import DataLoader
+from minidl.data.sampler import DistributedSampler
 from minidl.data.transforms import one_hot, scale_pixels, standardize, train_test_split
 
 __all__ = [
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "TensorDataset",
     "datasets",
     "one_hot",
