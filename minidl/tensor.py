@@ -13,12 +13,15 @@ thin calls into ``minidl.ops``, where each op's forward and backward live.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from minidl import backend as backends
 from minidl.backend import Backend, backend_of
+from minidl.errors import GraphFreedError
 
 DEFAULT_FLOAT = np.float32
 
@@ -32,7 +35,7 @@ class Tensor:
     own dtype (float64 included) is kept. Use ``minidl.tensor(...)`` for a copy.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy_scalar * tensor defers to Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -48,6 +51,7 @@ class Tensor:
             data = data.astype(dtype)
         self.data = data
         self.grad: Any = None
+        self._hooks: list | None = None  # a leaf's gradient hooks (an op's live on the op)
         self._ctx: autograd.Function | None = None
         self.requires_grad = False
         if requires_grad:
@@ -60,6 +64,7 @@ class Tensor:
         self.data = data
         self.grad = None
         self._ctx = None
+        self._hooks = None
         self.requires_grad = False
         return self
 
@@ -120,6 +125,63 @@ class Tensor:
         The graph's saved arrays are freed afterwards unless ``retain_graph=True``.
         """
         autograd.backward(self, grad, retain_graph=retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this tensor's gradient in ``.grad`` after ``backward()``, also when it is
+        an intermediate result (a leaf keeps its gradient anyway).
+
+        autograd's graph links ops, not tensors, so an intermediate's gradient normally
+        passes through on its way to the leaves and is gone; this stores a copy of it
+        (added up over several ``backward()`` calls, like a leaf's).
+        """
+        node = self._graph_node("retain_grad()")
+        if node is not None:
+            node.retained = weakref.ref(self)  # weak: retaining never keeps a tensor alive
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this intermediate tensor."""
+        node = self._ctx
+        return node is not None and node.retained is not None
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> HookHandle:
+        """Call ``hook(grad)`` when this tensor's gradient ∂L/∂self has been computed.
+
+        ``grad`` is the array (the same type as ``.grad``). The hook may return a new
+        array of the same shape, which replaces the gradient for the rest of
+        ``backward()``, or ``None`` to leave it as it is; it must not change ``grad`` in
+        place. Hooks run in the order they were registered, before the gradient reaches
+        a leaf's ``.grad`` or a ``retain_grad()`` copy. Returns a handle whose
+        ``remove()`` takes the hook away.
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook() needs a callable hook(grad), got {hook!r}")
+        node = self._graph_node("register_hook()")
+        if node is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if not node.hooks:
+                node.hooks = []
+            hooks = node.hooks
+        hooks.append(hook)
+        return HookHandle(hooks, hook)
+
+    def _graph_node(self, what: str) -> autograd.Function | None:
+        """The op that computed this tensor (None for a leaf), checked for ``what``."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"{what} on a tensor that does not require grad: no gradient will be "
+                "computed for it; make a leaf with requires_grad=True, or compute it from one"
+            )
+        node = self._ctx
+        if node is not None and node.released:
+            raise GraphFreedError(
+                f"{what} on a tensor whose graph was freed by backward(); call it before "
+                "backward(), or keep the graph with backward(retain_graph=True)"
+            )
+        return node
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) as a new leaf that records nothing."""
@@ -307,6 +369,17 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+class HookHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook away."""
+
+    def __init__(self, hooks: list, hook: Callable[[Any], Any]) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def _host_to_array(data: Any, dtype: Any) -> np.ndarray:
