@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--lr", type=positive_float,
         help="learning rate (default per optimizer: "
-        + ", ".join(f"{name} {rate:g}" for name, rate in DEFAULT_LR.items()) + ")",
+        + ", ".join(f"{name} {rate:g}" for name, rate in recipes.DEFAULT_LR.items()) + ")",
     )  # fmt: skip
     train.add_argument(
         "--epochs", type=positive_int,
