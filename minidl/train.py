@@ -12,7 +12,8 @@
         scheduler.step()                              # next learning rate (T3), if given
         evaluate(model, val_loader, loss_fn, metrics) # no_grad, model.eval()
 
-Around it: a tqdm progress bar with the running loss, per-epoch validation, and
+Around it: a tqdm progress bar with the running loss on a terminal (one plain line per
+epoch in a log, where bar frames would be noise), per-epoch validation, and
 checkpoints from which ``resume=True`` continues with exactly the numbers an
 uninterrupted run would have produced (on the CPU).
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -93,26 +96,49 @@ class History:
         )
         return f"History({len(self)} epochs{', last: ' + last if last else ''})"
 
-    def plot(self):
-        """Loss curves (and metric curves, if any) per epoch; returns the matplotlib Figure."""
+    def plot(self, title: str | None = None):
+        """Loss curves and, if any, validation-metric curves per epoch; returns the Figure.
+
+        ``title`` (e.g. the model's name) heads the figure. The metric panel's axis runs
+        up to 1, so that 0.993 and 0.998 look as close as they are.
+        """
         import matplotlib.pyplot as plt  # only here: plotting is optional
 
         metric_keys = [k for k in self.records if not k.endswith("loss")]
         figure, axes = plt.subplots(
-            1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4)
+            1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4), squeeze=False
         )
-        axes = np.atleast_1d(axes)
+        loss_axes = axes[0, 0]
         for key in (k for k in self.records if k.endswith("loss")):
-            axes[0].plot(self.epochs, self.records[key], marker="o", label=key)
-        axes[0].set(xlabel="epoch", ylabel="loss", title="loss")
-        axes[0].legend()
-        for key in metric_keys:
-            axes[1].plot(self.epochs, self.records[key], marker="o", label=key)
+            loss_axes.plot(self.epochs, self.records[key], marker="o", label=_readable(key))
+        loss_axes.set(xlabel="epoch", ylabel="loss (mean per sample)", title="loss per epoch")
+        loss_axes.legend()
         if metric_keys:
-            axes[1].set(xlabel="epoch", title="metrics")
-            axes[1].legend()
+            metric_axes = axes[0, 1]
+            for key in metric_keys:
+                metric_axes.plot(self.epochs, self.records[key], marker="o", label=_readable(key))
+            lowest = min(min(self.records[key]) for key in metric_keys)
+            bottom = np.floor(min(lowest, 0.9) * 10) / 10
+            metric_axes.set_ylim(bottom, 1.0 + 0.02 * (1.0 - bottom))  # a point at 1 stays visible
+            metric_axes.set(
+                xlabel="epoch", ylabel="score (1 = perfect)", title="validation metrics per epoch"
+            )
+            metric_axes.legend()
+        for row in axes:
+            for panel in row:
+                panel.xaxis.get_major_locator().set_params(integer=True)
+        if title:
+            figure.suptitle(title)
         figure.tight_layout()
         return figure
+
+
+def _readable(key: str) -> str:
+    """A History key as a legend says it: "val_accuracy" -> "validation accuracy"."""
+    for prefix, words in (("train_", "training "), ("val_", "validation ")):
+        if key.startswith(prefix):
+            key = words + key[len(prefix) :]
+    return key.replace("_", " ")
 
 
 # --------------------------------------------------------------------------- fit
@@ -139,7 +165,9 @@ def fit(
     - ``val_loader``: after each epoch, ``evaluate`` computes the validation loss and
       ``metrics`` (names from minidl.metrics, e.g. "accuracy", "f1_score", or functions
       ``metric(y_true, y_pred) -> float``). Pass ``metrics=()`` for regression.
-    - ``progress``: a tqdm bar per epoch with the running mean loss; False prints nothing.
+    - ``progress``: on a terminal, a tqdm bar per epoch with the running mean loss;
+      elsewhere (a log file, a pipe, a notebook) one line per epoch on stderr with the
+      epoch's training loss and validation results. False prints nothing.
     - ``checkpoint_path``: save model, optimizer, epoch, history and the random
       generators' states there every ``checkpoint_every`` epochs (default 1) and after
       the last epoch.
@@ -193,6 +221,7 @@ def fit(
     for epoch in range(first_epoch, epochs):
         model.train()
         bar = _progress_bar(train_loader, epoch, epochs, progress)
+        started = time.perf_counter()
         loss_sum, sample_count = 0.0, 0
         for batch_number, batch in enumerate(bar if bar is not None else train_loader, 1):
             inputs, targets = _input_target_pair(batch, "train_loader")
@@ -226,6 +255,8 @@ def fit(
         if bar is not None:
             bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()}, refresh=True)
             bar.close()
+        elif progress:
+            _print_epoch_line(epoch + 1, epochs, record, time.perf_counter() - started)
 
         finished = epoch + 1
         if checkpoint_path is not None and (
@@ -384,11 +415,24 @@ def _data_parallel_communicator(optimizer: Any, train_loader: Any):
 
 
 def _progress_bar(loader: Iterable, epoch: int, epochs: int, progress: bool):
-    if not progress:
+    """A tqdm bar over one epoch's batches, when progress is wanted and stderr is a
+    terminal; None otherwise (a log gets one line per epoch instead)."""
+    if not progress or not _is_terminal(sys.stderr):
         return None
     from tqdm import tqdm  # imported only when a bar is shown
 
     return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=True)
+
+
+def _is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _print_epoch_line(epoch: int, epochs: int, record: dict[str, float], seconds: float) -> None:
+    """``epoch 3/30  train_loss 0.2345  val_loss 0.2100  val_accuracy 0.9650  (0.41 s)``."""
+    values = "  ".join(f"{key} {value:.4f}" for key, value in record.items())
+    print(f"epoch {epoch}/{epochs}  {values}  ({seconds:.2f} s)", file=sys.stderr, flush=True)
 
 
 def _check_scheduler(scheduler: Any, interval: str, optimizer: Any) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import signal
+import sys
 
 import numpy as np
 import pytest
@@ -152,6 +154,29 @@ def test_progress_bar_and_quiet_mode(capsys):
     assert "epoch 1/1" in capsys.readouterr().err
 
 
+def test_progress_in_a_log_is_one_clean_line_per_epoch_with_validation(capsys):
+    model, optimizer, loader, _, validation = resumable_setup(seed=0)
+    fit(model, nn.CrossEntropyLoss(), optimizer, loader, 2, val_loader=validation, progress=True)
+    captured = capsys.readouterr()  # captured stderr is not a terminal, like a log file
+    lines = captured.err.splitlines()
+    assert captured.out == "" and "\r" not in captured.err and len(lines) == 2
+    for epoch, line in enumerate(lines, start=1):
+        assert re.fullmatch(
+            rf"epoch {epoch}/2  train_loss [0-9.]+  val_loss [0-9.]+  "
+            r"val_accuracy [0-9.]+  \([0-9.]+ s\)",
+            line,
+        ), line
+
+
+def test_progress_on_a_terminal_is_a_tqdm_bar(capsys, monkeypatch):
+    pytest.importorskip("tqdm", reason="tqdm is in the train and dev extras")
+    model, optimizer, loader, _, validation = resumable_setup(seed=0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    fit(model, nn.CrossEntropyLoss(), optimizer, loader, 1, val_loader=validation, progress=True)
+    err = capsys.readouterr().err
+    assert "epoch 1/1:" in err and "batch" in err and "\r" in err
+
+
 def test_regression_metrics_need_class_outputs():
     x = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
     loader = DataLoader(TensorDataset(x, x[:, :1]), batch_size=10)
@@ -168,8 +193,18 @@ def test_history_plot_returns_a_figure():
     history = History(
         {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "val_accuracy": [0.5, 0.8]}
     )
-    figure = history.plot()
+    figure = history.plot(title="X3 on digits")
     assert len(figure.axes) == 2
+    loss_axes, metric_axes = figure.axes
+    assert figure._suptitle.get_text() == "X3 on digits"
+    assert loss_axes.get_title() and loss_axes.get_xlabel() == "epoch" and loss_axes.get_ylabel()
+    assert [text.get_text() for text in loss_axes.get_legend().get_texts()] == [
+        "training loss", "validation loss",
+    ]  # fmt: skip
+    # A metric axis that ends just above 1 (perfect) and starts no higher than 0.9.
+    assert metric_axes.get_ylim() == pytest.approx((0.5, 1.01)) and metric_axes.get_ylabel()
+    nearly_perfect = History({"train_loss": [0.1, 0.05], "val_accuracy": [0.993, 0.998]})
+    assert nearly_perfect.plot().axes[1].get_ylim() == pytest.approx((0.9, 1.002))
     assert history.epochs == [1, 2] and "val_accuracy" in repr(history)
 
 
