@@ -3,6 +3,7 @@
 minidl train                         an MLP on the bundled digits data, Adam, NumPy
 minidl train --model cnn --epochs 10 --save digits.npz
 minidl train --dataset diabetes      regression: test MSE against predicting the mean
+minidl train --data photos/          images from class folders (X5: 150×150 RGB, two classes)
 minidl info                          version, Python, NumPy/CuPy, backends, GPU
 minidl bench --help                  the backend benchmark suite (minidl.bench)
 """
@@ -21,14 +22,15 @@ import numpy as np
 
 DATASETS = ("digits", "breast_cancer", "diabetes", "mnist", "fashion-mnist")
 IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist")
-OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
-DEFAULT_LR = {"gd": 0.5, "sgd": 0.05, "momentum": 0.01, "adam": 1e-3}
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "rmsprop")
+DEFAULT_LR = {"gd": 0.5, "sgd": 0.05, "momentum": 0.01, "adam": 1e-3, "rmsprop": 1e-3}
 DEFAULT_EPOCHS = {
     "digits": 30,
     "breast_cancer": 30,
     "diabetes": 100,
     "mnist": 5,
     "fashion-mnist": 5,
+    "folder": 10,
 }
 INTERRUPTED = 130  # the shell's exit status after Ctrl-C (128 + SIGINT)
 
@@ -60,8 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a model on a real data set and report its test score",
         description="Train a model and report its score on a held-out test set.",
     )
-    train.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
+    train.add_argument(
+        "--model",
+        choices=("mlp", "cnn", "x5"),
+        default=None,
+        help="default: x5 with --data (the documents' 150×150 image classifier), else mlp",
+    )
     train.add_argument("--dataset", choices=DATASETS, default="digits")
+    train.add_argument(
+        "--data",
+        metavar="DIR",
+        help="train on images in DIR/<class>/ (or DIR/train/<class>/ and DIR/validation/"
+        "<class>/), read like Keras' flow_from_directory",
+    )
+    train.add_argument(
+        "--image-size", type=positive_int, default=150, help="--data images are resized to it"
+    )
+    train.add_argument(
+        "--augment", action="store_true", help="random flips, rotations, zooms, shifts (T4)"
+    )
     train.add_argument("--data-root", default="data", help="folder of the (Fashion-)MNIST files")
     train.add_argument(
         "--download", action="store_true", help="fetch missing (Fashion-)MNIST files"
@@ -73,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="gd uses the whole training set as one batch (FORMULAS O1)",
     )
     train.add_argument("--lr", type=positive_float, help="learning rate (default per optimizer)")
+    train.add_argument(
+        "--weight-decay", type=non_negative_float, default=0.0, help="L2 regularization λ (T2)"
+    )
     train.add_argument("--epochs", type=positive_int, help="default per data set")
     train.add_argument("--batch-size", type=positive_int, default=32)
     train.add_argument(
@@ -104,7 +126,24 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return value
+
+
 def check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.model is None:
+        args.model = "x5" if args.data else "mlp"
+    if args.data is not None:
+        args.dataset = "folder"
+        if args.model != "x5":
+            parser.error(f"--data trains the x5 image model, got --model {args.model}")
+    elif args.model == "x5":
+        parser.error("--model x5 reads images from class folders: give --data DIR")
+    elif args.augment and args.model != "cnn":
+        parser.error("--augment transforms images: use it with --model cnn or --data DIR")
     if args.model == "cnn" and args.dataset not in IMAGE_DATASETS:
         parser.error(
             f"--model cnn needs an image data set ({', '.join(IMAGE_DATASETS)}), "
@@ -134,6 +173,8 @@ def load_task(args: argparse.Namespace) -> Task:
     """Load and prepare the data set named by ``--dataset``."""
     from minidl.data import datasets, standardize, train_test_split
 
+    if args.data is not None:
+        return load_image_folder(args)
     images = args.model == "cnn"
     if args.dataset == "digits":
         x, y = datasets.load_digits(images=images)
@@ -167,9 +208,33 @@ def load_task(args: argparse.Namespace) -> Task:
     return Task("regression", x_train, scaled, x_test, y_test, 1, preprocessing)
 
 
+def load_image_folder(args: argparse.Namespace) -> Task:
+    """Two classes of images from ``--data``: DIR/<class>/, split 80/20, or DIR/train/<class>/
+    and DIR/validation/<class>/ (Keras' layout) when both exist."""
+    from pathlib import Path
+
+    from minidl.data import ImageFolder, train_test_split
+
+    def read(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+        data = ImageFolder(folder, (args.image_size, args.image_size), class_mode="binary")
+        images = np.stack([data[index][0] for index in range(len(data))])
+        return images, data.labels.astype(np.float32).reshape(-1, 1)
+
+    root = Path(args.data)
+    if (root / "train").is_dir() and (root / "validation").is_dir():
+        x_train, y_train = read(root / "train")
+        x_test, y_test = read(root / "validation")
+    else:
+        x, y = read(root)
+        x_train, x_test, y_train, y_test = train_test_split(x, y, seed=args.seed, stratify=y)
+    return Task("binary", x_train, y_train, x_test, y_test, 1)
+
+
 def build_model(args: argparse.Namespace, task: Task):
     from minidl import models
 
+    if args.model == "x5":
+        return models.x5_cnn(task.x_train.shape[1], task.x_train.shape[2])
     if args.model == "cnn":
         channels, size = task.x_train.shape[1], task.x_train.shape[2]
         return models.cnn(channels, size, task.num_outputs)
@@ -180,8 +245,14 @@ def build_optimizer(args: argparse.Namespace, model):
     from minidl import optim
 
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
-    make = {"gd": optim.GD, "sgd": optim.SGD, "momentum": optim.Momentum, "adam": optim.Adam}
-    return make[args.optimizer](model.parameters(), lr=lr)
+    make = {
+        "gd": optim.GD,
+        "sgd": optim.SGD,
+        "momentum": optim.Momentum,
+        "adam": optim.Adam,
+        "rmsprop": optim.RMSprop,
+    }
+    return make[args.optimizer](model.parameters(), lr=lr, weight_decay=args.weight_decay)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -212,22 +283,33 @@ def run_train(args: argparse.Namespace) -> int:
 def train_and_report(args: argparse.Namespace, task: Task) -> int:
     import minidl as mdl
     from minidl import nn, train
-    from minidl.data import DataLoader, TensorDataset
+    from minidl.data import DataLoader, TensorDataset, transforms
 
     mdl.manual_seed(args.seed)
     model = build_model(args, task)
     optimizer = build_optimizer(args, model)
     loss_fn = {
         "classification": nn.CrossEntropyLoss(),
-        "binary": nn.BCEWithLogitsLoss(),
+        "binary": nn.BCELoss() if args.model == "x5" else nn.BCEWithLogitsLoss(),
         "regression": nn.MSELoss(),
     }[task.kind]
+    augment = None
+    if args.augment:  # Keras' ImageDataGenerator settings of the X5 example, roughly
+        augment = transforms.Compose(
+            [
+                transforms.RandomRotation(40),
+                transforms.RandomShift(0.2),
+                transforms.RandomZoom(0.2),
+                transforms.RandomHorizontalFlip(),
+            ]
+        )
     batch_size = len(task.x_train) if args.optimizer == "gd" else args.batch_size
     train_loader = DataLoader(
         TensorDataset(task.x_train, task.y_train),
         batch_size=batch_size,
         shuffle=True,
         seed=args.seed,
+        transform=augment,
     )
     epochs = args.epochs or DEFAULT_EPOCHS[args.dataset]
     print(
@@ -259,21 +341,27 @@ def report_test_score(model, task: Task) -> None:
     from minidl import metrics
 
     model.eval()
+    chunk = 1024 if task.x_test.ndim == 2 else 64  # images: bound the conv activations' memory
     with mdl.no_grad():
         outputs = np.concatenate(
             [
-                model(mdl.tensor(task.x_test[start : start + 1024])).numpy()
-                for start in range(0, len(task.x_test), 1024)
+                model(mdl.tensor(task.x_test[start : start + chunk])).numpy()
+                for start in range(0, len(task.x_test), chunk)
             ]
         )
     if task.kind == "classification":
         print(f"test accuracy: {metrics.accuracy(task.y_test, outputs):.4f}")
     elif task.kind == "binary":
-        predicted = (outputs[:, 0] > 0).astype(np.int64)  # logit > 0 ⇔ probability > 0.5
-        print(
+        # x5 ends in a sigmoid (probabilities); the others give logits (logit > 0 ⇔ p > 0.5)
+        threshold = 0.5 if isinstance(model[-1], mdl.nn.Sigmoid) else 0.0
+        predicted = (outputs[:, 0] > threshold).astype(np.int64)
+        line = (
             f"test accuracy: {metrics.accuracy(task.y_test, predicted):.4f}  "
             f"F1: {metrics.f1_score(task.y_test, predicted):.4f}"
         )
+        if len(np.unique(task.y_test)) == 2:  # both needed for AUC (T5)
+            line += f"  ROC AUC: {metrics.roc_auc(task.y_test, outputs[:, 0]):.4f}"
+        print(line)
     else:
         scale = task.preprocessing
         predictions = outputs[:, 0] * scale["target_std"] + scale["target_mean"]

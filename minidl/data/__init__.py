@@ -4,18 +4,21 @@ dataset.py       Dataset, TensorDataset
 loader.py        DataLoader: batches, shuffling from a seed, augmentation
 transforms.py    standardize (D1), scale_pixels (D2), one_hot (D3), train_test_split
 augmentation.py  random flips, rotations, zooms, shifts (T4), also as transforms.*
+image_folder.py  ImageFolder: images from one sub-folder per class (Keras' flow_from_directory)
 datasets.py      load_digits, load_breast_cancer, load_diabetes, mnist, fashion_mnist
 idx.py           the IDX file format of (Fashion-)MNIST
 """
 
 from minidl.data import datasets, transforms
 from minidl.data.dataset import Dataset, TensorDataset
+from minidl.data.image_folder import ImageFolder
 from minidl.data.loader import DataLoader
 from minidl.data.transforms import one_hot, scale_pixels, standardize, train_test_split
 
 __all__ = [
     "DataLoader",
     "Dataset",
+    "ImageFolder",
     "TensorDataset",
     "datasets",
     "one_hot",
