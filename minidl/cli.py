@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -33,22 +34,42 @@ DEFAULT_EPOCHS = {
     "folder": 10,
 }
 INTERRUPTED = 130  # the shell's exit status after Ctrl-C (128 + SIGINT)
+# The signals after which `minidl train` finishes its step, saves (--save) and exits 128 + n.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command in ``argv`` (default: the process arguments); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "bench":  # the suite parses its own flags
+        tune_malloc_for_this_process()
         return run_bench(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "train":
         check_train_args(parser, args)
+        problem = save_target_problem(args.save)
+        if problem:  # found before training, not after it
+            print(f"minidl train: error: --save {args.save!r}: {problem}", file=sys.stderr)
+            return 2
+        tune_malloc_for_this_process()
         return run_train(args)
     if args.command == "info":
         return run_info()
     parser.print_help()
     return 2
+
+
+def tune_malloc_for_this_process() -> None:
+    """``minidl train`` and ``minidl bench`` own their process, so they may choose how it
+    allocates: glibc keeps freed arrays for reuse (``minidl.backend.tune_malloc``), which
+    spares a training step thousands of page faults. ``MINIDL_MALLOC_TUNING=0`` opts out."""
+    if os.environ.get("MINIDL_MALLOC_TUNING", "1") != "0":
+        from minidl.backend import tune_malloc
+
+        tune_malloc()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,8 +142,8 @@ def positive_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
 
 
@@ -151,6 +172,19 @@ def check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         )
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
+
+
+def save_target_problem(path: str | None) -> str | None:
+    """Why ``--save path`` could not be written (checked before training), or None."""
+    from minidl.serialization import check_save_target
+
+    if path is None:
+        return None
+    try:
+        check_save_target(path)
+    except (OSError, ValueError) as error:
+        return str(error).split(": ", 1)[-1]  # the reason, without "cannot save to 'path'"
+    return None
 
 
 # --------------------------------------------------------------------------- train
@@ -258,8 +292,10 @@ def build_optimizer(args: argparse.Namespace, model):
 def run_train(args: argparse.Namespace) -> int:
     """``minidl train``: load the data, train, print the test score, save if asked.
 
-    Ctrl-C stops cleanly with exit status 130; during training it first saves the
-    weights reached so far to ``--save`` when given.
+    Ctrl-C (SIGINT), SIGTERM and SIGHUP during training let the current step finish,
+    save the weights reached so far to ``--save`` when given, and exit with 128 + the
+    signal's number (130, 143, 129). A second signal before the save stops at once,
+    without saving; one during the save waits until the file is complete.
     """
     import minidl as mdl
 
@@ -319,21 +355,68 @@ def train_and_report(args: argparse.Namespace, task: Task) -> int:
         f"backend {mdl.get_backend().name}"
     )
     started = time.perf_counter()
-    try:
-        train.fit(
-            model, loss_fn, optimizer, train_loader, epochs,
-            metrics=(), progress=not args.no_progress,
-        )  # fmt: skip
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        if args.save:
-            save_model(args, model, task)
-        return INTERRUPTED
-    print(f"trained in {time.perf_counter() - started:.1f} s")
-    report_test_score(model, task)
-    if args.save:
-        save_model(args, model, task)
-    return 0
+    with StopOnSignals(optimizer) as stopper:
+        try:
+            train.fit(
+                model, loss_fn, optimizer, train_loader, epochs,
+                metrics=(), progress=not args.no_progress,
+            )  # fmt: skip
+        except StopRequested:
+            name = signal.Signals(stopper.received[0]).name
+            print(f"\nminidl train: {name} received, stopped after the step", file=sys.stderr)
+            return save_model(args, model, task, status=128 + stopper.received[0])
+        except KeyboardInterrupt:
+            if stopper.received:  # a second signal: the user wants out now
+                print("\ninterrupted again: stopped without saving", file=sys.stderr)
+                return 128 + stopper.received[0]
+            print("\ninterrupted", file=sys.stderr)
+            return save_model(args, model, task, status=INTERRUPTED)
+        stopper.training = False  # from here on, signals wait for the report and the save
+        print(f"trained in {time.perf_counter() - started:.1f} s")
+        report_test_score(model, task)
+        status = 128 + stopper.received[0] if stopper.received else 0
+        return save_model(args, model, task, status=status)
+
+
+class StopRequested(Exception):
+    """Raised after an optimizer step when a stop signal arrived during training."""
+
+
+class StopOnSignals:
+    """Within ``with StopOnSignals(optimizer):`` the STOP_SIGNALS are recorded in
+    ``received``, and the optimizer raises StopRequested once its current step is
+    complete (the weights are never left half-updated). While ``training`` is True a
+    second signal raises KeyboardInterrupt at once; after it, signals are only recorded.
+    """
+
+    def __init__(self, optimizer) -> None:
+        self.optimizer = optimizer
+        self.received: list[int] = []
+        self.training = True
+        self.previous_handlers: dict[int, Any] = {}
+
+    def on_signal(self, number: int, frame) -> None:
+        self.received.append(number)
+        if self.training and len(self.received) > 1:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> StopOnSignals:
+        take_step = self.optimizer.step
+
+        def step_then_stop_if_asked() -> None:
+            take_step()
+            if self.received:
+                raise StopRequested
+
+        self.optimizer.step = step_then_stop_if_asked
+        for number in STOP_SIGNALS:
+            self.previous_handlers[number] = signal.signal(number, self.on_signal)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for number, handler in self.previous_handlers.items():
+            signal.signal(number, handler)
+        del self.optimizer.step  # the class's own method again
 
 
 def report_test_score(model, task: Task) -> None:
@@ -370,17 +453,29 @@ def report_test_score(model, task: Task) -> None:
         print(f"test MSE: {test_mse:.1f}  (predicting the training mean: {baseline:.1f})")
 
 
-def save_model(args: argparse.Namespace, model, task: Task) -> None:
+def save_model(args: argparse.Namespace, model, task: Task, status: int) -> int:
+    """Save to ``--save`` if given; returns ``status``, or 1 if the save failed."""
     import minidl as mdl
 
+    if args.save is None:
+        return status
     settings = {
         key: value for key, value in vars(args).items() if isinstance(value, (str, int, float))
     }
-    mdl.save(
-        {"model": model.state_dict(), "settings": settings, "preprocessing": task.preprocessing},
-        args.save,
-    )
+    try:
+        mdl.save(
+            {
+                "model": model.state_dict(),
+                "settings": settings,
+                "preprocessing": task.preprocessing,
+            },
+            args.save,
+        )
+    except OSError as error:  # e.g. the directory was removed during training
+        print(f"minidl train: {error}", file=sys.stderr)
+        return 1
     print(f"saved the model to {args.save}", file=sys.stderr)
+    return status
 
 
 # --------------------------------------------------------------------------- info, bench

@@ -14,9 +14,12 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
+
 from minidl.ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minidl.ops.conv import Conv2d, as_pair, check_window_fits
 from minidl.ops.dropout import Dropout
+from minidl.ops.embedding import Embedding
 from minidl.ops.linear import Linear
 from minidl.ops.loss import (
     BinaryCrossEntropy,
@@ -25,12 +28,13 @@ from minidl.ops.loss import (
     MSELoss,
 )
 from minidl.ops.pool import AvgPool2d, MaxPool2d
+from minidl.ops.recurrent import LSTMLayer
 from minidl.tensor import Tensor, tensor
 
 __all__ = [
     "avg_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
-    "cross_entropy", "dropout", "flatten", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "relu", "sigmoid", "softmax", "tanh",
+    "cross_entropy", "dropout", "embedding", "flatten", "linear", "log_softmax", "lstm",
+    "lstm_cell", "max_pool2d", "mse_loss", "relu", "sigmoid", "softmax", "tanh",
 ]  # fmt: skip
 
 MSE_REDUCTIONS = ("mean", "half_sum", "sum")
@@ -285,6 +289,152 @@ def flatten(x: Tensor) -> Tensor:
     if x.ndim == 0:
         raise ValueError("flatten expected a tensor with a batch axis, got a 0-d tensor")
     return x.reshape(x.shape[0], -1)
+
+
+def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """FORMULAS S1: ``weight[indices]``, one row of ``weight`` per token id.
+
+    indices: integer token ids of any shape, each in [0, vocabulary); weight:
+    (vocabulary, embedding_dim). Returns (*indices.shape, embedding_dim). In backward the
+    gradients of repeated ids add up in their row; row ``padding_idx`` gets none.
+    """
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        shape = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(
+            f"embedding expected a 2-D weight tensor of shape (num_embeddings, "
+            f"embedding_dim), got {shape}"
+        )
+    vocabulary = weight.shape[0]
+    indices = _target_tensor(indices, weight)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(
+            f"embedding expected integer token ids, got dtype {indices.dtype}; token ids "
+            f"index rows of the weight, convert them with ids.astype('int64')"
+        )
+    if indices.size and bool(
+        indices.backend.xp.any((indices.data < 0) | (indices.data >= vocabulary))
+    ):
+        low, high = int(indices.data.min()), int(indices.data.max())
+        hint = (
+            "; negative ids do not count from the end here"
+            if low < 0
+            else "; the vocabulary is larger than the embedding: make num_embeddings=len(vocab)"
+        )
+        raise IndexError(
+            f"embedding: token ids must be in [0, {vocabulary - 1}] for a weight with "
+            f"{vocabulary} rows (num_embeddings), got ids from {low} to {high}{hint}"
+        )
+    if padding_idx is not None:
+        padding_idx = check_padding_idx("embedding", padding_idx, vocabulary)
+    return Embedding.apply(indices, weight, padding_idx=padding_idx)
+
+
+def check_padding_idx(function: str, padding_idx: Any, vocabulary: int) -> int:
+    """padding_idx as a row number in [0, vocabulary); negative counts from the end."""
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
+        raise TypeError(f"{function} padding_idx must be an int or None, got {padding_idx!r}")
+    if not -vocabulary <= padding_idx < vocabulary:
+        raise ValueError(
+            f"{function} padding_idx {padding_idx} is out of range for {vocabulary} "
+            f"embeddings (valid: {-vocabulary} to {vocabulary - 1})"
+        )
+    return int(padding_idx) % vocabulary
+
+
+def lstm_cell(
+    x: Tensor,
+    h: Tensor,
+    c: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor,
+    bias_hh: Tensor,
+) -> tuple[Tensor, Tensor]:
+    """FORMULAS S2, one step, composed of other ops (the readable twin of ``lstm``):
+
+        z = x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh          (the four gates' rows: i, f, g, o)
+        i, f, o = σ(z_i), σ(z_f), σ(z_o);  g = tanh(z_g)
+        c′ = f ⊙ c + i ⊙ g;   h′ = o ⊙ tanh(c′)
+
+    x: (N, input_size); h, c: (N, H); weight_ih (4H, input_size), weight_hh (4H, H),
+    biases (4H,). Returns (h′, c′). Autograd differentiates it op by op.
+    """
+    hidden = weight_hh.shape[1]
+    z = linear(x, weight_ih, bias_ih) + linear(h, weight_hh, bias_hh)
+    i, f, g, o = (z[:, k * hidden : (k + 1) * hidden] for k in range(4))
+    c_next = sigmoid(f) * c + sigmoid(i) * tanh(g)
+    h_next = sigmoid(o) * tanh(c_next)
+    return h_next, c_next
+
+
+def lstm(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor,
+    bias_hh: Tensor,
+    lengths: Any = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """One LSTM layer over a whole sequence (FORMULAS S2 at every step, S4's lengths).
+
+    x: (T, N, input_size), time-major; h0, c0: (N, H); weights and biases as in
+    ``lstm_cell``. ``lengths`` (N,): sequence n runs steps 1 … lengths[n] only, like
+    PyTorch's pack_padded_sequence (None: all T steps). Returns (output (T, N, H),
+    h_n (N, H), c_n (N, H)); outputs after a sequence's end are 0, and h_n, c_n are its
+    state after its last real step. One op (``minidl.ops.recurrent.LSTMLayer``) runs all
+    steps forward and backward; stepping ``lstm_cell`` over time gives the same numbers.
+    """
+    x = _as_tensor(x)
+    _require_float("lstm", "input", x)
+    if x.ndim != 3:
+        raise ValueError(
+            f"lstm expected input of shape (steps, batch, features), got shape {x.shape}"
+        )
+    steps, batch, input_size = x.shape
+    hidden = weight_hh.shape[-1]
+    expected = {
+        "weight_ih": (weight_ih, (4 * hidden, input_size)),
+        "weight_hh": (weight_hh, (4 * hidden, hidden)),
+        "bias_ih": (bias_ih, (4 * hidden,)),
+        "bias_hh": (bias_hh, (4 * hidden,)),
+        "h0": (h0, (batch, hidden)),
+        "c0": (c0, (batch, hidden)),
+    }
+    for name, (value, shape) in expected.items():
+        if tuple(value.shape) != shape:
+            raise ValueError(
+                f"lstm expected {name} of shape {shape} (batch {batch}, input_size "
+                f"{input_size}, hidden_size {hidden}), got {tuple(value.shape)}"
+            )
+        if value.dtype != x.dtype:
+            raise TypeError(
+                f"lstm expected {name} of the input's dtype {x.dtype}, got {value.dtype}"
+            )
+    lengths = None if lengths is None else check_lengths("lstm", lengths, steps, batch)
+    result = LSTMLayer.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, lengths=lengths)
+    return result[:steps], result[steps], result[steps + 1]
+
+
+def check_lengths(function: str, lengths: Any, steps: int, batch: int) -> Any:
+    """Sequence lengths as a host int64 array of shape (batch,), each in [1, steps]."""
+    if isinstance(lengths, Tensor):
+        lengths = lengths.numpy()
+    lengths = np.asarray(lengths)
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(f"{function} expected integer lengths, got dtype {lengths.dtype}")
+    if lengths.shape != (batch,):
+        raise ValueError(
+            f"{function} expected one length per sequence, shape ({batch},), got lengths of "
+            f"shape {lengths.shape}"
+        )
+    if batch and (lengths.min() < 1 or lengths.max() > steps):
+        raise ValueError(
+            f"{function}: every length must be in [1, {steps}] (the input has {steps} steps), "
+            f"got lengths from {lengths.min()} to {lengths.max()}"
+        )
+    return lengths.astype(np.int64)
 
 
 # --------------------------------------------------------------------------- losses

@@ -190,7 +190,6 @@ def _host(values: Any) -> np.ndarray:
     return np.asarray(values)
 
 
-
 def _counts(true: np.ndarray, predicted: np.ndarray, label: int) -> tuple[int, int, int]:
     """(true positives, false positives, false negatives) with ``label`` as positive."""
     is_true, is_predicted = true == label, predicted == label

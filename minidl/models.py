@@ -3,6 +3,8 @@
     mlp(64, (64, 64), 10)          Linear–ReLU–Linear–ReLU–Linear (the documents' X4 shape)
     cnn(1, 8, 10)                  Conv–ReLU–MaxPool twice, then Flatten–Linear (X6)
     x5_cnn(3, 150)                 the documents' X5 / X5′ image classifier, sigmoid output
+    KerasTextClassifier(10000)     Embedding–LSTM(64)–Dense, document 001's (X7)
+    TextClassifier(V, 100, 256, 6, 2, 0.5)  Embedding–2-layer LSTM–Linear, 002's (X8)
 
 mlp and cnn end in raw scores (logits): pair them with CrossEntropyLoss (several
 classes), BCEWithLogitsLoss (one output, two classes) or MSELoss (regression). x5_cnn
@@ -12,8 +14,10 @@ ends in a sigmoid, as the document writes it: pair it with BCELoss.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from minidl import nn
+from minidl.tensor import Tensor
 
 
 def mlp(
@@ -79,3 +83,70 @@ def x5_cnn(in_channels: int = 3, image_size: int = 150) -> nn.Sequential:
         nn.Dropout(0.5),
         nn.Linear(512, 1), nn.Sigmoid(),
     )  # fmt: skip
+
+
+class KerasTextClassifier(nn.Module):
+    """FORMULAS X7, document 001's Keras text classifier::
+
+        Embedding(input_dim=vocab_size, output_dim=128, input_length=max_len)
+        LSTM(64)
+        Dense(num_classes, activation='softmax')      # categorical cross-entropy, Adam
+
+    Input: token ids (batch, max_len), padded in front by ``pad_sequences`` (Keras'
+    default). As in the document (no ``mask_zero``), the LSTM reads the padding too; its
+    last hidden state, after the real tokens, goes to the Dense layer. The output is
+    the scores before the softmax: ``nn.CrossEntropyLoss`` applies softmax and
+    categorical cross-entropy in one stable step (FORMULAS L4).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int = 10000,
+        embedding_dim: int = 128,
+        lstm_units: int = 64,
+        num_classes: int = 10,
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim)
+        self.lstm = nn.LSTM(embedding_dim, lstm_units, batch_first=True)
+        self.dense = nn.Linear(lstm_units, num_classes)
+
+    def forward(self, ids: Any) -> Tensor:
+        _, (h_n, _) = self.lstm(self.embedding(ids))
+        return self.dense(h_n[-1])
+
+
+class TextClassifier(nn.Module):
+    """FORMULAS X8, document 002's PyTorch news classifier, with erratum E9 corrected::
+
+        embedded = self.dropout(self.embedding(text))
+        packed_output, (hidden, cell) = self.rnn(pack_padded_sequence(embedded, text_len))
+        hidden = self.dropout(torch.cat((hidden[-2,:,:], hidden[-1,:,:]), dim=1))   # E9
+        return self.fc(hidden.squeeze(0))
+
+    E9: concatenating the last two layers' h_n gives 2·hidden_dim features, which
+    ``nn.Linear(hidden_dim, output_dim)`` cannot take (that concatenation belongs to a
+    bidirectional LSTM's two directions). The classifier reads the last layer's h_n,
+    ``hidden[-1]``. Input ``text``: (steps, batch) token ids, time-major like
+    torchtext's, padded after each text; ``text_len``: the real lengths (S4).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 100,
+        hidden_dim: int = 256,
+        output_dim: int = 6,
+        n_layers: int = 2,
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim)
+        self.rnn = nn.LSTM(embedding_dim, hidden_dim, n_layers, dropout=dropout)
+        self.fc = nn.Linear(hidden_dim, output_dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, text: Any, text_len: Any) -> Tensor:
+        embedded = self.dropout(self.embedding(text))
+        _, (hidden, _) = self.rnn(embedded, lengths=text_len)
+        return self.fc(self.dropout(hidden[-1]))

@@ -13,16 +13,23 @@ reads to rebuild the same structure. Nothing is pickled, in either direction.
 Atomic: ``save`` writes a temporary file in the same directory, flushes it to disk
 (``os.fsync``) and then renames it over ``path`` (``os.replace``, atomic on POSIX and
 Windows). A crash at any moment leaves either the old file or the new one, never half
-of one.
+of one. The temporary file's name holds the writer's process id, so that the next save
+to the same path removes those of writers that were killed. SIGINT, SIGTERM and SIGHUP
+that arrive during the write wait until the file is complete. Saving through a symlink
+replaces the file it points to, and a replaced file keeps its permissions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
-import tempfile
+import secrets
+import signal
+import stat
+import threading
 import zipfile
 from collections.abc import Mapping
 from typing import Any
@@ -33,7 +40,7 @@ from minidl.backend import backend_of
 from minidl.errors import CheckpointError
 from minidl.tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "check_save_target"]
 
 METADATA_ENTRY = "__minidl__"
 FORMAT_NAME = "minidl-checkpoint"
@@ -60,7 +67,9 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike) -> None:
     tree = _encode(obj, (), arrays)  # checks every value before any file is touched
     metadata = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "tree": tree})
     arrays[METADATA_ENTRY] = np.array(metadata)
-    _write_atomically(os.fspath(path), arrays)
+    path = os.fspath(path)
+    _check_names_a_file(path)
+    _write_atomically(path, arrays)
 
 
 def _encode(value: Any, where: tuple, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -124,27 +133,172 @@ def _describe(where: tuple) -> str:
 
 
 def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write the .npz to a temporary file beside ``path``, fsync it, rename it over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
-    )
+    """Write the .npz to a temporary file beside ``path``, fsync it, rename it over ``path``.
+
+    Through a symlink, the file the link points to is replaced (the link stays). An
+    existing file keeps its permission bits; a new one gets those of a plain open()
+    (0666 less the umask). Errors name ``path``, never the temporary file.
+    """
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    mode = _mode_of_replacement(target)
+    _remove_stale_temporaries(target)
+    temporary = _temporary_name(target)
+    with _signals_deferred():
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as error:
+            raise _save_error(error, path) from None
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                os.chmod(temporary, mode)
+                _write_npz(file, arrays)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        except BaseException as error:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temporary)
+            if isinstance(error, OSError):
+                raise _save_error(error, path) from None
+            raise
+        _fsync_directory(directory)
+
+
+def check_save_target(path: str | os.PathLike) -> None:
+    """Raise the OSError (or ValueError) that ``save(obj, path)`` would raise, writing nothing.
+
+    Lets a long computation check where its result will go before it starts: ``path``
+    must name a file (not "" nor a directory) in an existing, writable directory.
+    """
+    path = os.fspath(path)
+    _check_names_a_file(path)
+    temporary = _temporary_name(os.path.realpath(path))
     try:
-        # mkstemp creates the file private (0600); give it the permissions any new file
-        # gets (0666 less the umask), as a plain open() would.
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        raise _save_error(error, path) from None
+    os.remove(temporary)
+
+
+def _check_names_a_file(path: str) -> None:
+    if not path:
+        raise ValueError("cannot save to '': the path is empty; give a file name such as model.npz")
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"cannot save to {path!r}: it is a directory; give a file name inside it, "
+            f"e.g. {os.path.join(path, 'model.npz')!r}"
+        )
+
+
+def _save_error(error: OSError, path: str) -> OSError:
+    """``error`` (same class) reworded to name the user's ``path`` and why."""
+    directory = os.path.dirname(os.path.abspath(path)) or os.sep
+    if isinstance(error, FileNotFoundError) and not os.path.isdir(directory):
+        why = f"the directory {directory!r} does not exist"
+    elif isinstance(error, NotADirectoryError):
+        why = f"a part of {directory!r} is a file, not a directory"
+    elif isinstance(error, IsADirectoryError) or os.path.isdir(os.path.realpath(path)):
+        why = "it is a directory; give a file name inside it"
+    elif isinstance(error, PermissionError) or error.errno == errno.EROFS:
+        why = f"no permission to write in {directory!r} ({error.strerror})"
+    elif error.errno == errno.ENOSPC:
+        why = "the disk is full; the old file (if any) is unchanged"
+    else:
+        why = error.strerror or str(error)
+    return type(error)(f"cannot save to {path!r}: {why}")
+
+
+# Temporary files are named ".<file>.minidl-<pid>-<random>.tmp": a later save to the same
+# file can tell the leftovers of a writer that was killed (its process is gone) from the
+# file a live writer is still writing.
+TEMPORARY_MARK = ".minidl-"
+
+
+def _temporary_name(target: str) -> str:
+    directory, name = os.path.split(target)
+    return os.path.join(
+        directory, f".{name}{TEMPORARY_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    )
+
+
+def _remove_stale_temporaries(target: str) -> None:
+    """Delete the temporary files that killed saves to ``target`` left behind.
+
+    Only those whose writer process is gone: a concurrent save's file is left alone.
+    (On a file system shared by several machines a process id names a process of this
+    machine only; a live writer elsewhere would then lose its temporary file and its save
+    would fail with an error, never with a broken file.)
+    """
+    directory, name = os.path.split(target)
+    prefix = f".{name}{TEMPORARY_MARK}"
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        pid = entry[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(directory, entry))
+
+
+def _process_exists(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True  # it exists but belongs to someone else, or we cannot tell
+    return True
+
+
+def _mode_of_replacement(target: str) -> int:
+    """The permission bits the new file gets: the old file's, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(descriptor, "wb") as file:
-            _write_npz(file, arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-        raise
-    _fsync_directory(directory)
+        return 0o666 & ~umask
+
+
+# SIGINT, SIGTERM and SIGHUP arriving while a checkpoint is written wait until it is
+# complete: a second Ctrl-C must not cost the file the first one asked for.
+DEFERRED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold the DEFERRED_SIGNALS that arrive inside the block; deliver them when it ends.
+
+    Python runs signal handlers only in the main thread, so only there can they be held:
+    the handlers are swapped for one that records the signal, then restored, and each
+    recorded signal is raised again (a default SIGTERM then ends the process, after the
+    file is complete).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {}
+    for number in DEFERRED_SIGNALS:
+        handler = signal.getsignal(number)
+        if handler is not None:  # None: a handler installed outside Python; leave it
+            previous[number] = signal.signal(number, lambda n, frame: received.append(n))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in received:
+            signal.raise_signal(number)
 
 
 def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,6 +85,53 @@ def test_import_minidl_does_not_import_cupy():
     code = "import sys, minidl; print('cupy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# Runs in a fresh interpreter: records every C library minidl loads through ctypes and
+# every function it looks up in one, then uses minidl (a conv net's training step on
+# NumPy) and prints what was touched. `tune_malloc` is mallopt's only caller in minidl.
+MALLOC_SPY = """
+import ctypes, json, sys
+touched = []
+RealCDLL = ctypes.CDLL
+class Spy:
+    def __init__(self, name, *args, **kwargs):
+        self._lib = RealCDLL(name, *args, **kwargs)
+        touched.append(str(name))
+    def __getattr__(self, attribute):
+        touched.append(attribute)
+        return getattr(self._lib, attribute)
+ctypes.CDLL = Spy
+import numpy as np
+import minidl as mdl
+from minidl import nn
+model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 2))
+loss = nn.CrossEntropyLoss()(model(mdl.tensor(np.ones((2, 1, 8, 8), np.float32))), mdl.tensor([0, 1]))
+loss.backward()
+if sys.argv[1] == "opt-in":
+    print(json.dumps({"tuned": mdl.backend.tune_malloc()}))
+print(json.dumps(touched))
+"""
+
+
+def test_import_minidl_leaves_malloc_alone():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MINIDL_")}
+    out = subprocess.run(
+        [sys.executable, "-c", MALLOC_SPY, "import-only"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert "mallopt" not in json.loads(out.stdout.splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt: Linux only")
+def test_tune_malloc_is_the_explicit_opt_in():
+    # The spy sees mallopt when it is asked for: the test above would notice a call.
+    out = subprocess.run(
+        [sys.executable, "-c", MALLOC_SPY, "opt-in"], capture_output=True, text=True, check=True
+    )
+    tuned, touched = (json.loads(line) for line in out.stdout.splitlines()[-2:])
+    assert "mallopt" in touched
+    assert tuned == {"tuned": True} or not any("libc" in name for name in touched)
 
 
 def test_environment_variable_sets_the_start_backend():

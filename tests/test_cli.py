@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 
 import minidl as mdl
-from minidl import cli, models, optim
+from minidl import cli, models, optim, train
 
 
 def score(output: str, name: str) -> float:
@@ -82,28 +84,118 @@ def test_bad_flags_exit_2(arguments, capsys):
     assert "usage: minidl" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("lr", ["inf", "nan", "-1", "0"])
+def test_non_finite_or_non_positive_lr_is_refused(lr, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--lr", lr])
+    assert exit_info.value.code == 2
+    assert "expected a finite number > 0" in capsys.readouterr().err
+
+
+def read_only_directory(tmp_path) -> str:
+    """A directory this process cannot write in: a 0555 one, or /sys for root (who may
+    write anywhere chmod allows)."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        return str(locked)
+    assert not os.access("/sys", os.W_OK) or os.path.isdir("/sys")
+    return "/sys"
+
+
+@pytest.mark.parametrize("where", ["empty", "directory", "missing", "read-only", "file-as-dir"])
+def test_save_target_is_checked_before_training(where, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("x")
+    path, why = {
+        "empty": ("", "the path is empty"),
+        "directory": (str(tmp_path), "it is a directory"),
+        "missing": (str(tmp_path / "missing" / "m.npz"), "does not exist"),
+        "read-only": (os.path.join(read_only_directory(tmp_path), "m.npz"), "no permission"),
+        "file-as-dir": (str(tmp_path / "a_file" / "m.npz"), "is a file, not a directory"),
+    }[where]
+    started = time.perf_counter()
+    assert cli.main(["train", "--no-progress", "--save", path]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before loading data or training
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and repr(path) in lines[0] and why in lines[0], lines
+    assert ".tmp" not in lines[0]
+    assert time.perf_counter() - started < 5
+    assert os.listdir(tmp_path) == ["a_file"]  # nothing left behind
+
+
+def test_a_save_that_fails_after_training_names_the_path(monkeypatch, tmp_path, capsys):
+    target = tmp_path / "gone" / "m.npz"
+    target.parent.mkdir()
+    real_fit = train.fit
+
+    def fit_then_remove_the_directory(*args, **kwargs):
+        result = real_fit(*args, **kwargs)
+        target.parent.rmdir()
+        return result
+
+    monkeypatch.setattr("minidl.train.fit", fit_then_remove_the_directory)
+    status = cli.main(["train", "--no-progress", "--epochs", "1", "--save", str(target)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"cannot save to {str(target)!r}: the directory" in err and ".tmp" not in err
+
+
+TRAIN_SCRIPT = "import sys; from minidl.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_stop_signal_finishes_the_step_saves_and_exits_128_plus_n(signal_name, tmp_path):
+    """A real process gets the signal during training: it saves and exits 128 + n."""
+    number = getattr(signal, signal_name)
+    path = tmp_path / "stopped.npz"
+    trainer = subprocess.Popen(
+        [sys.executable, "-c", TRAIN_SCRIPT, "train", "--epochs", "500", "--no-progress",
+         "--save", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert trainer.stdout.readline().startswith("training")  # fit is about to start
+        time.sleep(0.3)
+        trainer.send_signal(number)
+        out, err = trainer.communicate(timeout=60)
+    finally:
+        trainer.kill()
+    assert trainer.returncode == 128 + number, err
+    assert f"{signal_name} received, stopped after the step" in err
+    assert f"saved the model to {path}" in err
+    model = models.mlp(64, (64, 64), 10)
+    model.load_state_dict(mdl.load(path)["model"])
+
+
 def test_missing_mnist_is_a_clear_message(tmp_path, capsys):
     assert cli.main(["train", "--dataset", "mnist", "--data-root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "train-images-idx3-ubyte.gz" in err and "--download" in err
 
 
-def test_ctrl_c_saves_and_exits_130(monkeypatch, tmp_path, capsys):
-    real_step, calls = optim.Adam.step, []
+def test_ctrl_c_finishes_the_step_saves_and_exits_130(monkeypatch, tmp_path, capsys):
+    real_step, steps = optim.Adam.step, []
 
-    def step_then_interrupt(self):
-        calls.append(1)
-        if len(calls) == 20:
-            raise KeyboardInterrupt
+    def step_with_ctrl_c_inside(self):
+        steps.append(1)
+        if len(steps) == 20:
+            signal.raise_signal(signal.SIGINT)  # arrives in the middle of step 20
         real_step(self)
+        if len(steps) == 20:
+            step_with_ctrl_c_inside.weights = {k: v.copy() for k, v in model_of(self).items()}
 
-    monkeypatch.setattr(optim.Adam, "step", step_then_interrupt)
+    def model_of(optimizer):
+        return {str(i): p.numpy() for i, p in enumerate(optimizer.params)}
+
+    monkeypatch.setattr(optim.Adam, "step", step_with_ctrl_c_inside)
     path = tmp_path / "interrupted.npz"
     assert cli.main(["train", "--no-progress", "--save", str(path)]) == cli.INTERRUPTED
-    assert "interrupted" in capsys.readouterr().err
-    weights = mdl.load(path)["model"]
-    model = models.mlp(64, (64, 64), 10)
-    model.load_state_dict(weights)  # the weights reached after 19 steps
+    assert "SIGINT received, stopped after the step" in capsys.readouterr().err
+    assert len(steps) == 20  # no step after the one Ctrl-C came in
+    saved = list(mdl.load(path)["model"].values())
+    for after_step_20, in_file in zip(step_with_ctrl_c_inside.weights.values(), saved):
+        np.testing.assert_array_equal(after_step_20, in_file)  # the whole step 20, saved
 
 
 def test_console_script_runs(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 
 import minidl as mdl
 from minidl import nn
+from minidl.ops.conv import conv2d_simple
 
 RNG = np.random.default_rng(0)
 
@@ -23,17 +24,9 @@ def as_input(array):
 
 
 def conv2d_reference(x, weight, bias, stride, padding):
-    """Cross-correlation with explicit loops: the plainest statement of FORMULAS N2."""
-    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    batch, _, height, width = x.shape
-    out_channels, _, kernel_h, kernel_w = weight.shape
-    out_h, out_w = (height - kernel_h) // stride + 1, (width - kernel_w) // stride + 1
-    out = np.zeros((batch, out_channels, out_h, out_w))
-    for i in range(out_h):
-        for j in range(out_w):
-            window = x[:, :, i * stride : i * stride + kernel_h, j * stride : j * stride + kernel_w]
-            out[:, :, i, j] = np.einsum("nchw,ochw->no", window, weight) + bias
-    return out
+    """conv2d_simple (the plainest statement of FORMULAS N2) on host arrays."""
+    inputs = (mdl.tensor(x), mdl.tensor(weight), mdl.tensor(bias))
+    return conv2d_simple(*inputs, stride=stride, padding=padding).numpy()
 
 
 def pool_reference(x, size, reduce):

@@ -1,4 +1,5 @@
-"""conv2d against a plain loop reference, gradients by gradcheck, errors that teach."""
+"""conv2d against its simple twin (conv2d_simple, the formula one kernel offset at a
+time), the twin against PyTorch and by hand, gradients by gradcheck, errors that teach."""
 
 from __future__ import annotations
 
@@ -10,33 +11,17 @@ from strategies import float_arrays, leaf
 
 import minidl as mdl
 from minidl import functional as F
+from minidl.ops.conv import conv2d_simple
 
 
-def conv2d_reference(x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
-    """The definition, one output element at a time: the test oracle for conv2d.
+def conv2d_oracle(x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
+    """conv2d_simple on host arrays, as a host array: the test oracle for conv2d."""
+    inputs = [mdl.tensor(x), mdl.tensor(weight)] + ([] if bias is None else [mdl.tensor(bias)])
+    return conv2d_simple(*inputs, stride=stride, padding=padding).numpy()
 
-    output[n, f, oh, ow] = b[f] + Σ_{c,i,j} weight[f, c, i, j] · x_padded[n, c, oh·sh+i, ow·sw+j]
-    """
-    (stride_h, stride_w), (pad_h, pad_w) = stride, padding
-    batch, channels, height, width = x.shape
-    out_channels, _, kernel_h, kernel_w = weight.shape
-    padded = np.zeros((batch, channels, height + 2 * pad_h, width + 2 * pad_w), dtype=x.dtype)
-    padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width] = x
-    out_h = (height + 2 * pad_h - kernel_h) // stride_h + 1
-    out_w = (width + 2 * pad_w - kernel_w) // stride_w + 1
-    output = np.zeros((batch, out_channels, out_h, out_w), dtype=x.dtype)
-    for n in range(batch):
-        for f in range(out_channels):
-            for oh in range(out_h):
-                for ow in range(out_w):
-                    total = 0.0 if bias is None else bias[f]
-                    for c in range(channels):
-                        for i in range(kernel_h):
-                            for j in range(kernel_w):
-                                pixel = padded[n, c, oh * stride_h + i, ow * stride_w + j]
-                                total += weight[f, c, i, j] * pixel
-                    output[n, f, oh, ow] = total
-    return output
+
+def host_grads(tensors):
+    return [mdl.get_backend().to_numpy(t.grad) for t in tensors]
 
 
 @st.composite
@@ -55,20 +40,62 @@ def conv_case(draw, max_side=5):
 
 
 @given(case=conv_case())
-def test_conv2d_matches_reference_and_gradcheck(backend, case):
+def test_conv2d_matches_its_simple_twin_and_gradcheck(backend, case):
     x, weight, bias, stride, padding = case
-    inputs = [leaf(x), leaf(weight)] + ([] if bias is None else [leaf(bias)])
-    result = F.conv2d(*inputs, stride=stride, padding=padding).numpy()
-    expected = conv2d_reference(x, weight, bias, stride, padding)
-    np.testing.assert_allclose(result, expected, rtol=1e-10, atol=1e-10)
-    assert mdl.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding), inputs)
+    arrays = [x, weight] + ([] if bias is None else [bias])
+    fast_inputs, simple_inputs = [leaf(a) for a in arrays], [leaf(a) for a in arrays]
+    fast = F.conv2d(*fast_inputs, stride=stride, padding=padding)
+    simple = conv2d_simple(*simple_inputs, stride=stride, padding=padding)
+    np.testing.assert_allclose(fast.numpy(), simple.numpy(), rtol=1e-10, atol=1e-10)
+    upstream = np.random.default_rng(0).standard_normal(fast.shape)
+    (fast * mdl.tensor(upstream)).sum().backward()
+    (simple * mdl.tensor(upstream)).sum().backward()
+    for got, expected in zip(host_grads(fast_inputs), host_grads(simple_inputs)):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+    # The oracle's own backward is proved against central differences, like the fast one's.
+    assert mdl.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding), fast_inputs)
+    assert mdl.gradcheck(
+        lambda *t: conv2d_simple(*t, stride=stride, padding=padding), simple_inputs
+    )
+
+
+def test_conv2d_simple_by_hand():
+    # Erratum E7's case: a 3×3 kernel on a 3×3 image gives one output, Σ W·x (+ b).
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    weight = np.array([[[[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]]])
+    expected = (x[0, 0] * weight[0, 0]).sum() + 0.5
+    np.testing.assert_array_equal(conv2d_oracle(x, weight, np.array([0.5])), [[[[expected]]]])
+    # Stride 2 and padding 1 on a 4×4 image with a 2×2 kernel of ones: each output sums
+    # the window it reads, the padded zeros included.
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    padded = np.pad(x[0, 0], 1)
+    expected = [[padded[r : r + 2, c : c + 2].sum() for c in (0, 2, 4)] for r in (0, 2, 4)]
+    result = conv2d_oracle(x, np.ones((1, 1, 2, 2)), stride=2, padding=1)
+    np.testing.assert_array_equal(result[0, 0], expected)
+
+
+@pytest.mark.parametrize("stride, padding", [((1, 1), (0, 0)), ((2, 1), (1, 2)), ((3, 2), (2, 0))])
+def test_conv2d_simple_matches_pytorch(stride, padding):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, weight, bias = (rng.standard_normal(s) for s in [(2, 3, 8, 7), (4, 3, 3, 2), (4,)])
+    inputs = [leaf(a) for a in (x, weight, bias)]
+    out = conv2d_simple(*inputs, stride=stride, padding=padding)
+    upstream = rng.standard_normal(out.shape)
+    (out * mdl.tensor(upstream)).sum().backward()
+    torch_inputs = [torch.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    torch_out = torch.nn.functional.conv2d(*torch_inputs, stride=stride, padding=padding)
+    torch_out.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.numpy(), torch_out.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for ours, theirs in zip(host_grads(inputs), torch_inputs):
+        np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_int_stride_and_padding_mean_both_axes(backend):
     rng = np.random.default_rng(0)
     x, weight = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
     result = F.conv2d(mdl.tensor(x), mdl.tensor(weight), stride=2, padding=1).numpy()
-    np.testing.assert_allclose(result, conv2d_reference(x, weight, None, (2, 2), (1, 1)))
+    np.testing.assert_allclose(result, conv2d_oracle(x, weight, None, (2, 2), (1, 1)))
 
 
 def test_conv2d_float32_end_to_end(backend):
@@ -81,7 +108,7 @@ def test_conv2d_float32_end_to_end(backend):
     y.sum().backward()
     assert y.shape == (4, 32, 26, 26) and y.dtype == np.float32
     assert x.grad.dtype == weight.grad.dtype == bias.grad.dtype == np.float32
-    expected = conv2d_reference(x.numpy()[:1], weight.numpy()[:2])
+    expected = conv2d_oracle(x.numpy()[:1], weight.numpy()[:2])
     np.testing.assert_allclose(y.numpy()[:1, :2], expected, rtol=1e-5, atol=1e-5)
 
 
@@ -210,7 +237,7 @@ def test_conv_output_is_a_batch_innermost_view_and_pooling_keeps_it(backend):
     assert conv.shape == (5, 3, 6, 6) and pooled.shape == (5, 3, 3, 3)
     assert memory_order(conv.data) == (1, 2, 3, 0)  # (C, H, W, N) in memory
     assert memory_order(pooled.data) == (1, 2, 3, 0)
-    np.testing.assert_allclose(conv.numpy(), conv2d_reference(x.numpy(), weight.numpy()))
+    np.testing.assert_allclose(conv.numpy(), conv2d_oracle(x.numpy(), weight.numpy()))
 
 
 def test_row_bands_cover_every_output_row_once():
@@ -235,7 +262,7 @@ def test_conv2d_in_many_row_bands_matches_one_band(backend, monkeypatch, stride,
 
     rng = np.random.default_rng(0)
     x, weight, bias = (rng.standard_normal(s) for s in [(3, 2, 9, 8), (4, 2, 3, 3), (4,)])
-    upstream = rng.standard_normal(conv2d_reference(x, weight, bias, stride, padding).shape)
+    upstream = rng.standard_normal(conv2d_oracle(x, weight, bias, stride, padding).shape)
 
     def run():
         inputs = [leaf(x), leaf(weight), leaf(bias)]
@@ -244,10 +271,10 @@ def test_conv2d_in_many_row_bands_matches_one_band(backend, monkeypatch, stride,
         return [out.numpy()] + [mdl.get_backend().to_numpy(t.grad) for t in inputs]
 
     one_band = run()
-    monkeypatch.setattr(mdl.get_backend(), "block_bytes", 1)
+    monkeypatch.setitem(conv.BAND_BYTES, mdl.get_backend().name, 1)
     assert len(conv.row_bands(one_band[0].shape[2], 8, 1)) == one_band[0].shape[2]
     many_bands = run()
-    np.testing.assert_allclose(one_band[0], conv2d_reference(x, weight, bias, stride, padding))
+    np.testing.assert_allclose(one_band[0], conv2d_oracle(x, weight, bias, stride, padding))
     for got, expected in zip(many_bands, one_band):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     inputs = [leaf(x[:1]), leaf(weight), leaf(bias)]
@@ -264,3 +291,13 @@ def test_conv_and_pool_backward_twice_with_retain_graph(backend):
     loss.backward()  # gradients accumulate: twice the first
     for tensor, once in zip((x, weight, bias), first):
         np.testing.assert_allclose(mdl.get_backend().to_numpy(tensor.grad), 2 * once)
+
+
+def test_band_size_is_a_convolution_setting_chosen_per_backend_name():
+    from minidl.ops.conv import BAND_BYTES, DEFAULT_BAND_BYTES, band_bytes
+
+    assert band_bytes("numpy") == 2 * 2**20  # cache-sized on a CPU
+    assert band_bytes("cupy") == 256 * 2**20  # few, large pieces on a GPU
+    assert band_bytes("a-backend-registered-later") == DEFAULT_BAND_BYTES
+    assert set(BAND_BYTES) == {"numpy", "cupy"}
+    assert not hasattr(mdl.backend.Backend, "block_bytes")  # not a device property

@@ -1,33 +1,41 @@
-"""max_pool2d and avg_pool2d against loop references, gradients by gradcheck, errors."""
+"""max_pool2d against its simple twin (max_pool2d_simple: the formula, NumPy's argmax
+choosing each window's winner), avg_pool2d as a convolution with a constant kernel,
+the twins against PyTorch, gradients by gradcheck, errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from strategies import float_arrays, leaf
 
 import minidl as mdl
 from minidl import functional as F
+from minidl.ops.conv import conv2d_simple
+from minidl.ops.pool import max_pool2d_simple
 
 
-def pool_reference(x, kernel, stride, padding, reduce):
-    """One window at a time: ``reduce`` over each (padded) window. Max pads with −inf,
-    average with 0 (divisor kH·kW, as documented)."""
-    (kernel_h, kernel_w), (stride_h, stride_w), (pad_h, pad_w) = kernel, stride, padding
+def host_grad(tensor):
+    return mdl.get_backend().to_numpy(tensor.grad)
+
+
+def max_pool_oracle(x, kernel, stride, padding):
+    """max_pool2d_simple on a host array: output values and ∂(Σ output)/∂x."""
+    t = leaf(x)
+    out = max_pool2d_simple(t, kernel, stride, padding)
+    out.sum().backward()
+    return out.numpy(), host_grad(t)
+
+
+def avg_pool_oracle(x, kernel, stride, padding):
+    """Average pooling is a convolution of each channel alone with a constant kernel
+    1/(kH·kW) (zero padding counted in the mean): conv2d_simple computes it."""
     batch, channels, height, width = x.shape
-    fill = -np.inf if reduce is np.max else 0.0
-    padded = np.full((batch, channels, height + 2 * pad_h, width + 2 * pad_w), fill)
-    padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width] = x
-    out_h = (height + 2 * pad_h - kernel_h) // stride_h + 1
-    out_w = (width + 2 * pad_w - kernel_w) // stride_w + 1
-    output = np.empty((batch, channels, out_h, out_w))
-    for oh in range(out_h):
-        for ow in range(out_w):
-            window = padded[:, :, oh * stride_h :, ow * stride_w :][:, :, :kernel_h, :kernel_w]
-            output[:, :, oh, ow] = reduce(window, axis=(2, 3))
-    return output
+    one_channel = mdl.tensor(x.reshape(batch * channels, 1, height, width))
+    kernel_of_means = mdl.tensor(np.full((1, 1, *kernel), 1.0 / (kernel[0] * kernel[1])))
+    out = conv2d_simple(one_channel, kernel_of_means, stride=stride, padding=padding).numpy()
+    return out.reshape(batch, channels, *out.shape[2:])
 
 
 @st.composite
@@ -42,30 +50,52 @@ def pool_case(draw, max_side=5):
     return draw(float_arrays((batch, channels, height, width))), kernel, stride, padding
 
 
-def _has_no_near_ties(x, kernel, stride, padding):
-    """True when every window's largest value beats the runner-up by a clear margin, so
-    that ±eps in gradcheck never changes which element wins."""
-    (kernel_h, kernel_w), (stride_h, stride_w), (pad_h, pad_w) = kernel, stride, padding
-    padded = np.pad(x, ((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)), constant_values=-np.inf)
-    out_h = (padded.shape[2] - kernel_h) // stride_h + 1
-    out_w = (padded.shape[3] - kernel_w) // stride_w + 1
-    for oh in range(out_h):
-        for ow in range(out_w):
-            window = padded[:, :, oh * stride_h :, ow * stride_w :][:, :, :kernel_h, :kernel_w]
-            ordered = np.sort(window.reshape(*window.shape[:2], -1), axis=-1)
-            if ordered.shape[-1] > 1 and np.any(ordered[..., -1] - ordered[..., -2] < 1e-3):
-                return False
-    return True
+@given(case=pool_case(), levels=st.none() | st.integers(1, 3))
+def test_max_pool2d_matches_its_simple_twin(backend, case, levels):
+    # With `levels`, values come from a few levels only, so that most windows hold ties
+    # (like ReLU's zeros): the gradient must go to the first maximum in row order.
+    x, kernel, stride, padding = case
+    if levels is not None:
+        x = np.floor((x + 3) / 6 * levels)
+    t = leaf(x)
+    out = F.max_pool2d(t, kernel, stride, padding=padding)
+    out.sum().backward()
+    expected_out, expected_grad = max_pool_oracle(x, kernel, stride, padding)
+    np.testing.assert_array_equal(out.numpy(), expected_out)
+    np.testing.assert_array_equal(host_grad(t), expected_grad)
 
 
 @given(case=pool_case())
-def test_max_pool2d(backend, case):
+def test_max_pool2d_and_its_twin_pass_gradcheck(backend, case):
     x, kernel, stride, padding = case
-    assume(_has_no_near_ties(x, kernel, stride, padding))  # max is not differentiable at ties
-    t = leaf(x)
-    result = F.max_pool2d(t, kernel, stride, padding=padding).numpy()
-    np.testing.assert_array_equal(result, pool_reference(x, kernel, stride, padding, np.max))
-    assert mdl.gradcheck(lambda v: F.max_pool2d(v, kernel, stride, padding=padding), [t])
+    # max is not differentiable at ties: the values' ranks, 0.1 apart, keep the drawn
+    # order while no ±eps of gradcheck can change a window's winner.
+    x = np.argsort(np.argsort(x, axis=None)).reshape(x.shape) * 0.1
+    assert mdl.gradcheck(lambda v: F.max_pool2d(v, kernel, stride, padding=padding), [leaf(x)])
+    assert mdl.gradcheck(lambda v: max_pool2d_simple(v, kernel, stride, padding), [leaf(x)])
+
+
+@pytest.mark.parametrize("size", range(1, 18))
+def test_max_pool2d_any_window_size_matches_its_twin(backend, size):
+    # 17×17 = 289 positions: more than one byte can number (the winner's index type
+    # grows with the window).
+    x = np.floor(np.random.default_rng(size).uniform(0, 4, (2, 2, 18, 19)))  # many ties
+    for stride in {1, size}:
+        t = leaf(x)
+        out = F.max_pool2d(t, size, stride)
+        out.sum().backward()
+        expected_out, expected_grad = max_pool_oracle(x, (size, size), (stride, stride), (0, 0))
+        np.testing.assert_array_equal(out.numpy(), expected_out)
+        np.testing.assert_array_equal(host_grad(t), expected_grad)
+
+
+def test_winner_index_type_grows_with_the_window():
+    from minidl.ops.pool import position_dtype
+
+    assert position_dtype((16, 16)) == np.uint8  # positions 0..255
+    assert position_dtype((17, 17)) == np.uint16
+    assert position_dtype((1, 256 * 256)) == np.uint16
+    assert position_dtype((1, 256 * 256 + 1)) == np.uint32
 
 
 @given(case=pool_case())
@@ -73,9 +103,30 @@ def test_avg_pool2d(backend, case):
     x, kernel, stride, padding = case
     t = leaf(x)
     result = F.avg_pool2d(t, kernel, stride, padding=padding).numpy()
-    expected = pool_reference(x, kernel, stride, padding, np.mean)
+    expected = avg_pool_oracle(x, kernel, stride, padding)
     np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12)
     assert mdl.gradcheck(lambda v: F.avg_pool2d(v, kernel, stride, padding=padding), [t])
+
+
+@pytest.mark.parametrize(
+    "kernel, stride, padding", [(2, 2, 0), (3, 1, 1), ((3, 2), (2, 3), (1, 0))]
+)
+def test_pool_twins_match_pytorch(kernel, stride, padding):
+    torch = pytest.importorskip("torch")
+    x = np.floor(np.random.default_rng(0).uniform(0, 3, (2, 3, 9, 8)))  # ties included
+    out, grad = max_pool_oracle(x, *(pair(v) for v in (kernel, stride, padding)))
+    torch_x = torch.tensor(x, requires_grad=True)
+    torch_out = torch.nn.functional.max_pool2d(torch_x, kernel, stride, padding)
+    torch_out.sum().backward()
+    np.testing.assert_array_equal(out, torch_out.detach().numpy())
+    np.testing.assert_array_equal(grad, torch_x.grad.numpy())
+    expected = torch.nn.functional.avg_pool2d(torch.tensor(x), kernel, stride, padding).numpy()
+    got = avg_pool_oracle(x, *(pair(v) for v in (kernel, stride, padding)))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def pair(value):
+    return (value, value) if isinstance(value, int) else value
 
 
 def test_stride_defaults_to_kernel_size(backend):
@@ -140,35 +191,3 @@ def test_pool_kernel_larger_than_input(backend, pool):
 def test_pool_padding_at_most_half_the_kernel(backend):
     with pytest.raises(ValueError, match=r"padding \(2, 2\).*half the kernel size \(2, 2\)"):
         F.max_pool2d(mdl.tensor(np.ones((1, 1, 4, 4))), 2, padding=2)
-
-
-def max_pool_grad_reference(x, kernel, stride, padding):
-    """∂(Σ max_pool2d(x))/∂x one window at a time: each window adds 1 at its first
-    maximum in row order (np.argmax's rule), so ties and overlapping windows are exact."""
-    (kernel_h, kernel_w), (stride_h, stride_w), (pad_h, pad_w) = kernel, stride, padding
-    batch, channels, height, width = x.shape
-    padded = np.full((batch, channels, height + 2 * pad_h, width + 2 * pad_w), -np.inf)
-    padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width] = x
-    grad = np.zeros_like(padded)
-    out_h = (padded.shape[2] - kernel_h) // stride_h + 1
-    out_w = (padded.shape[3] - kernel_w) // stride_w + 1
-    for n in range(batch):
-        for c in range(channels):
-            for oh in range(out_h):
-                for ow in range(out_w):
-                    top, left = oh * stride_h, ow * stride_w
-                    window = padded[n, c, top : top + kernel_h, left : left + kernel_w]
-                    i, j = np.unravel_index(np.argmax(window), window.shape)
-                    grad[n, c, top + i, left + j] += 1
-    return grad[:, :, pad_h : pad_h + height, pad_w : pad_w + width]
-
-
-@given(case=pool_case(), levels=st.integers(1, 3))
-def test_max_pool_ties_go_to_the_first_maximum_in_row_order(backend, case, levels):
-    # Values from a few levels only, so that most windows hold ties (like ReLU's zeros).
-    x, kernel, stride, padding = case
-    x = np.floor((x + 3) / 6 * levels)
-    leaf_x = leaf(x)
-    F.max_pool2d(leaf_x, kernel, stride, padding).sum().backward()
-    expected = max_pool_grad_reference(x, kernel, stride, padding)
-    np.testing.assert_array_equal(mdl.get_backend().to_numpy(leaf_x.grad), expected)

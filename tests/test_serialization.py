@@ -255,3 +255,121 @@ def test_saved_file_gets_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------------------- the file itself
+
+
+def test_resave_keeps_the_mode_of_the_existing_file(tmp_path):
+    path = tmp_path / "private.npz"
+    mdl.save({"w": np.zeros(2)}, path)
+    os.chmod(path, 0o600)
+    mdl.save({"w": np.ones(2)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    np.testing.assert_array_equal(mdl.load(path)["w"], np.ones(2))
+
+
+def test_saving_through_a_symlink_writes_the_file_it_points_to(tmp_path):
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "real.npz"
+    mdl.save({"w": np.zeros(2)}, target)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    mdl.save({"w": np.ones(2)}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(mdl.load(target)["w"], np.ones(2))
+    dangling = tmp_path / "next.npz"
+    dangling.symlink_to(tmp_path / "runs" / "not_yet.npz")
+    mdl.save({"w": np.ones(3)}, dangling)
+    assert dangling.is_symlink()
+    assert mdl.load(tmp_path / "runs" / "not_yet.npz")["w"].shape == (3,)
+
+
+def dead_process_id() -> int:
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    return int(finished.stdout)
+
+
+def test_the_next_save_removes_temporary_files_of_killed_writers(tmp_path):
+    path = tmp_path / "model.npz"
+    dead = tmp_path / f".model.npz.minidl-{dead_process_id()}-0badc0de.tmp"
+    alive = tmp_path / f".model.npz.minidl-{os.getppid()}-0badc0de.tmp"  # a live process
+    other_file = tmp_path / f".other.npz.minidl-{dead_process_id()}-0badc0de.tmp"
+    for leftover in (dead, alive, other_file):
+        leftover.write_bytes(b"half a checkpoint")
+    mdl.save({"w": np.zeros(2)}, path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["model.npz", alive.name, other_file.name])
+
+
+def test_killed_saves_leave_no_temporary_files_after_the_next_save(tmp_path):
+    """SIGKILL a writer mid-save several times; one more save leaves only the checkpoint."""
+    path = tmp_path / "big.npz"
+    for _ in range(3):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", SAVE_FOREVER, str(path), "2000000"],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            writer.stdout.readline()
+            time.sleep(0.05)
+        finally:
+            writer.send_signal(signal.SIGKILL)
+            writer.wait()
+            writer.stdout.close()
+    mdl.save({"w": np.zeros(2)}, path)
+    assert os.listdir(tmp_path) == ["big.npz"]
+
+
+SAVE_ON_CUE = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import minidl as mdl
+    from minidl import serialization
+
+    write_npz = serialization._write_npz
+
+    def announce_then_write(file, arrays):  # the cue comes from inside the write
+        print("writing", flush=True)
+        write_npz(file, arrays)
+
+    serialization._write_npz = announce_then_write
+    weights = np.full(8_000_000, 1.0)  # 64 MB: the write takes a while
+    mdl.save({"weights": weights}, sys.argv[1])
+    print("saved", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT", "SIGHUP"])
+def test_a_signal_during_a_save_waits_until_the_file_is_complete(signal_name, tmp_path):
+    path = tmp_path / "big.npz"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", SAVE_ON_CUE, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        writer.send_signal(getattr(signal, signal_name))
+        writer.wait(timeout=60)
+    finally:
+        writer.kill()
+        writer.stdout.close()
+    assert writer.returncode != 0  # the signal still ends the process, after the save
+    assert os.listdir(tmp_path) == ["big.npz"]
+    assert np.all(mdl.load(path)["weights"] == 1.0)
+
+
+@pytest.mark.parametrize(
+    "where, why",
+    [
+        ("missing/m.npz", "the directory .* does not exist"),
+        ("", "the path is empty"),
+        (".", "it is a directory"),
+    ],
+)
+def test_save_errors_name_the_users_path_not_the_temporary_file(tmp_path, where, why):
+    path = str(tmp_path / where) if where else ""
+    with pytest.raises((OSError, ValueError), match=why) as error:
+        mdl.save({"w": np.zeros(2)}, path)
+    assert repr(path) in str(error.value) and ".tmp" not in str(error.value)

@@ -6,6 +6,7 @@
     get_backend()            the current Backend object (.name, .xp, ...)
     use_backend(name)        the same, scoped to a ``with`` block
     backend_of(array)        the Backend an existing array lives on
+    tune_malloc()            opt-in: glibc keeps freed arrays for reuse (process-wide)
 
 The start value comes from the environment variable ``MINIDL_BACKEND`` (default
 "numpy"). A backend is built the first time it is asked for, so the CuPy backend
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from minidl.backend.base import Backend
+from minidl.backend.malloc import tune_malloc
 from minidl.backend.numpy_backend import NumpyBackend
 from minidl.errors import BackendUnavailableError
 
@@ -35,6 +37,7 @@ __all__ = [
     "get_backend",
     "register",
     "set_backend",
+    "tune_malloc",
     "use_backend",
 ]
 

@@ -25,10 +25,6 @@ class Backend:
     name: str = "abstract"
     xp: Any = None
     array_type: type = type(None)
-    #: How large a temporary block should be for ops that can work piece by piece
-    #: (convolution's im2col, in bands of output rows): on a CPU, small enough to stay in
-    #: cache between the copy that writes it and the GEMM that reads it.
-    block_bytes: int = 2 * 2**20
 
     def is_array(self, obj: Any) -> bool:
         """True when ``obj`` is an array that lives on this backend."""

@@ -48,9 +48,6 @@ class CupyBackend(Backend):
     """Arrays are ``cupy.ndarray`` in the current GPU's memory."""
 
     name = "cupy"
-    # A GPU gains nothing from cache-sized pieces, and each piece costs kernel launches:
-    # blocks are only bounded so that a huge im2col matrix does not fill the device.
-    block_bytes = 256 * 2**20
 
     def __init__(self) -> None:
         self.xp = import_cupy()

@@ -1,4 +1,6 @@
-"""Real data sets: the small ones bundled with scikit-learn, and (Fashion-)MNIST.
+"""Real data sets: the small ones bundled with scikit-learn, and (Fashion-)MNIST; text
+from a CSV file (``load_text_csv``); and minidl's generated text corpora (``reviews``,
+``embedded_reber``, from ``minidl.data.corpora``).
 
 Each loader returns host NumPy arrays ``(features, labels)``: float32 features and
 int64 class labels (float32 targets for regression). Wrap them with ``TensorDataset``
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from minidl.data import idx
+from minidl.data.corpora import REVIEW_CLASSES, embedded_reber, reviews  # noqa: F401
 
 
 def _sklearn_datasets():
@@ -156,3 +159,33 @@ def _find(folder: Path, gz_name: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def load_text_csv(
+    path: str | os.PathLike, text_column: str, label_column: str
+) -> tuple[list[str], np.ndarray, list]:
+    """The documents' ``data.csv`` flow (001: ``data['text']``, ``data['label']``).
+
+    Returns ``(texts, labels, classes)``: the texts as strings, the labels as int64
+    indices into ``classes``. Integer labels (0, 1, 2, ...) stay as they are and
+    ``classes`` is ``[0, ..., max]``; other labels ("sports", "pos") are numbered in
+    sorted order. Read with Python's csv module (quoted commas and newlines work).
+    """
+    import csv
+
+    path = Path(path)
+    with path.open(newline="", encoding="utf-8") as file:
+        reader = csv.DictReader(file)
+        columns = reader.fieldnames or []
+        for column in (text_column, label_column):
+            if column not in columns:
+                raise KeyError(f"{path} has no column {column!r}; its columns are {columns}")
+        rows = list(reader)
+    texts = [row[text_column] or "" for row in rows]
+    raw_labels = [(row[label_column] or "").strip() for row in rows]
+    if raw_labels and all(label.isdigit() for label in raw_labels):
+        labels = np.array([int(label) for label in raw_labels], dtype=np.int64)
+        return texts, labels, list(range(int(labels.max()) + 1))
+    classes = sorted(set(raw_labels))
+    index = {name: i for i, name in enumerate(classes)}
+    return texts, np.array([index[label] for label in raw_labels], dtype=np.int64), classes

@@ -3,6 +3,8 @@
 module.py  Parameter, Module (parameters, state_dict, train/eval, to, summary), Sequential
 layers.py  Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, Sigmoid, Tanh, Softmax, Flatten, Dropout
 losses.py  MSELoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
+sequence.py Embedding, LSTMCell, LSTM
+utils.py   clip_grad_norm
 init.py    seed_normal (FORMULAS D4), he_normal, xavier_uniform, zeros
 """
 
@@ -21,9 +23,12 @@ from minidl.nn.layers import (
 )
 from minidl.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from minidl.nn.module import Module, Parameter, Sequential, summary
+from minidl.nn.sequence import LSTM, Embedding, LSTMCell
+from minidl.nn.utils import clip_grad_norm
 
 __all__ = [
     "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "Conv2d", "CrossEntropyLoss", "Dropout",
-    "Flatten", "Linear", "MSELoss", "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential",
-    "Sigmoid", "Softmax", "Tanh", "init", "summary",
+    "Embedding", "Flatten", "LSTM", "LSTMCell", "Linear", "MSELoss", "MaxPool2d", "Module",
+    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "clip_grad_norm", "init",
+    "summary",
 ]  # fmt: skip

@@ -17,6 +17,9 @@ documents' CNN), too short for a fast copy; with the batch innermost, one window
 (704), so im2col and col2im move long runs. The output is returned as an NCHW-shaped view
 of that (C_out, OH, OW, N) memory: no transpose is copied, and the elementwise ops and
 pooling that follow keep the layout, so the next convolution gets its input for free.
+
+Read ``Conv2dSimple`` (``conv2d_simple``) first: the same convolution written as the
+formula, one kernel offset at a time. It is the tests' oracle for ``Conv2d``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,22 @@ def as_pair(value: Any, name: str) -> tuple[int, int]:
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """Positions a kernel takes along one axis: ⌊(size + 2·padding − kernel) / stride⌋ + 1."""
     return (size + 2 * padding - kernel) // stride + 1
+
+
+def kernel_offsets(kernel_size: tuple[int, int]) -> list[tuple[int, int]]:
+    """The (i, j) offsets inside a kernel window, row by row: (0, 0), (0, 1), ..."""
+    kernel_h, kernel_w = kernel_size
+    return [(i, j) for i in range(kernel_h) for j in range(kernel_w)]
+
+
+def offset_slice(i: int, j: int, stride: tuple[int, int], out_shape: tuple[int, int]):
+    """The index that picks offset (i, j) of every window out of the (padded) input:
+    ``x_padded[offset_slice(i, j, ...)][n, c, oh, ow] == x_padded[n, c, oh·s_h + i, ow·s_w + j]``.
+    """
+    (stride_h, stride_w), (out_h, out_w) = stride, out_shape
+    rows = slice(i, i + stride_h * out_h, stride_h)
+    columns = slice(j, j + stride_w * out_w, stride_w)
+    return (slice(None), slice(None), rows, columns)
 
 
 def check_window_fits(op: str, x_shape, kernel_size, stride, padding) -> None:
@@ -123,12 +142,8 @@ def add_windows_back(grad_windows, stride: tuple[int, int], out):
     window at once; there are only kH·kW of them. ``out`` starts as zeros.
     """
     _, _, kernel_h, kernel_w, out_h, out_w = grad_windows.shape
-    stride_h, stride_w = stride
-    for i in range(kernel_h):
-        for j in range(kernel_w):
-            out[:, :, i : i + stride_h * out_h : stride_h, j : j + stride_w * out_w : stride_w] += (
-                grad_windows[:, :, i, j]
-            )
+    for i, j in kernel_offsets((kernel_h, kernel_w)):
+        out[offset_slice(i, j, stride, (out_h, out_w))] += grad_windows[:, :, i, j]
     return out
 
 
@@ -152,11 +167,25 @@ def im2col(x_padded, kernel_size, stride):
     return columns.reshape(channels * kernel_h * kernel_w, -1)
 
 
+#: The size of one band's im2col matrix, per backend name: a convolution setting, not a
+#: property of the device. On a CPU a band of 2 MiB stays in cache between the copy that
+#: writes it and the GEMM that reads it (1, 2, 4, 8 MiB and unbanded were measured on
+#: the documents' CNN: 1-2 MiB was fastest, see benchmarks/README.md). A GPU gains
+#: nothing from cache-sized pieces and each piece costs kernel launches, so CuPy's bands
+#: are only bounded to keep a huge im2col matrix from filling the device. A backend not
+#: listed here gets ``DEFAULT_BAND_BYTES``; add its name to tune it.
+BAND_BYTES = {"numpy": 2 * 2**20, "cupy": 256 * 2**20}
+DEFAULT_BAND_BYTES = 2 * 2**20
+
+
+def band_bytes(backend_name: str) -> int:
+    """How large a band's im2col matrix may be on the backend called ``backend_name``."""
+    return BAND_BYTES.get(backend_name, DEFAULT_BAND_BYTES)
+
+
 def row_bands(out_h: int, bytes_per_row: int, band_bytes: int) -> list[tuple[int, int]]:
     """Split output rows 0..out_h into about equal bands of at most ``band_bytes`` each
-    (one row per band when a row alone is larger). The size comes from the backend
-    (``Backend.block_bytes``): 2 MiB on the CPU, where a band's im2col matrix then stays
-    in cache between the copy and the GEMM; far more on a GPU."""
+    (one row per band when a row alone is larger); see ``BAND_BYTES``."""
     count = max(1, -(-out_h * bytes_per_row // band_bytes))  # ceil division
     count = min(count, out_h)
     size = -(-out_h // count)
@@ -166,6 +195,68 @@ def row_bands(out_h: int, bytes_per_row: int, band_bytes: int) -> list[tuple[int
 def input_rows(x_padded, first: int, stop: int, kernel_size, stride):
     """The rows of x (N, C, H, W) that output rows first..stop−1 read."""
     return x_padded[:, :, first * stride[0] : (stop - 1) * stride[0] + kernel_size[0]]
+
+
+class Conv2dSimple(Function):
+    """FORMULAS N2 as written, one kernel offset at a time: the simple twin of ``Conv2d``.
+
+        output[n, f, oh, ow] = b_f + Σ_{i,j} Σ_c W[f, c, i, j] · x[n, c, oh·s + i, ow·s + j]
+
+    For one offset (i, j), the pixels x[n, c, oh·s + i, ow·s + j] of every window form
+    one strided slice of the (padded) input, (N, C, OH, OW) (``offset_slice``); the sum
+    over c is then one product with W[:, :, i, j] for all windows at once. So the loops
+    run over the kH·kW offsets only, never over pixels. Backward follows the same sums:
+
+        ∂W[f, c, i, j]                = Σ_{n,oh,ow} ∂Y[n, f, oh, ow] · x[n, c, oh·s + i, ow·s + j]
+        ∂x[n, c, oh·s + i, ow·s + j] += Σ_f W[f, c, i, j] · ∂Y[n, f, oh, ow]
+        ∂b_f                          = Σ_{n,oh,ow} ∂Y[n, f, oh, ow]
+
+    ``+=`` because overlapping windows (stride < kernel) read the same pixel. Readable and
+    exact, but each offset walks the whole input: the tests use it as the oracle for
+    ``Conv2d``, which computes the same numbers with a few large GEMMs.
+    """
+
+    def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
+        xp = backend_of(x).xp
+        self.stride, self.padding = stride, padding
+        self.x_padded, self.weight = pad_spatial(x, padding), weight
+        batch, _, height, width = x.shape
+        out_channels, _, kernel_h, kernel_w = weight.shape
+        out_h = output_size(height, kernel_h, stride[0], padding[0])
+        out_w = output_size(width, kernel_w, stride[1], padding[1])
+        output = xp.zeros(
+            (batch, out_channels, out_h, out_w), np.result_type(x.dtype, weight.dtype)
+        )
+        for i, j in kernel_offsets((kernel_h, kernel_w)):
+            pixels = self.x_padded[offset_slice(i, j, stride, (out_h, out_w))]
+            output += xp.einsum("nchw,fc->nfhw", pixels, weight[:, :, i, j])
+        if bias is not None:
+            output += bias.reshape(1, out_channels, 1, 1)
+        return output
+
+    def backward(self, grad_output):
+        xp = backend_of(grad_output).xp
+        needs_x, needs_weight, *needs_bias = self.needs_input_grad
+        out_shape = grad_output.shape[2:]
+        grad_padded = xp.zeros_like(self.x_padded, dtype=grad_output.dtype)
+        grad_weight = xp.zeros_like(self.weight, dtype=grad_output.dtype)
+        for i, j in kernel_offsets(self.weight.shape[2:]):
+            window = offset_slice(i, j, self.stride, out_shape)
+            grad_weight[:, :, i, j] = xp.einsum("nfhw,nchw->fc", grad_output, self.x_padded[window])
+            grad_padded[window] += xp.einsum("fc,nfhw->nchw", self.weight[:, :, i, j], grad_output)
+        grad_x = unpad_spatial(grad_padded, self.padding) if needs_x else None
+        grad_weight = grad_weight if needs_weight else None
+        if not needs_bias:  # called without a bias
+            return grad_x, grad_weight
+        return grad_x, grad_weight, grad_output.sum(axis=(0, 2, 3))
+
+
+def conv2d_simple(x, weight, bias=None, stride=1, padding=0):
+    """``F.conv2d``'s simple twin (``Conv2dSimple``): the same arguments and numbers, as
+    the formula is written. For reading and for testing; ``F.conv2d`` is the fast one."""
+    stride, padding = as_pair(stride, "stride"), as_pair(padding, "padding")
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2dSimple.apply(*inputs, stride=stride, padding=padding)
 
 
 class Conv2d(Function):
@@ -205,7 +296,7 @@ class Conv2d(Function):
             (out_channels, out_h, out_w, batch), np.result_type(x.dtype, weight.dtype)
         )
         bytes_per_row = weight_rows.shape[1] * out_w * batch * x.itemsize
-        self.bands = row_bands(out_h, bytes_per_row, backend_of(x).block_bytes)
+        self.bands = row_bands(out_h, bytes_per_row, band_bytes(backend_of(x).name))
         for first, stop in self.bands:
             columns = im2col(
                 input_rows(x_padded, first, stop, kernel_size, stride), kernel_size, stride

@@ -75,3 +75,15 @@ class GetItem(Function):
         else:
             backend.scatter_add(grad, self.index, grad_output)
         return grad
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new axis.   Input k's gradient is slice k of ∂L/∂y."""
+
+    def forward(self, *arrays, axis=0):
+        self.axis = axis
+        return backend_of(arrays[0]).xp.stack(arrays, axis=axis)
+
+    def backward(self, grad_output):
+        count = grad_output.shape[self.axis]
+        return tuple(grad_output.take(k, axis=self.axis) for k in range(count))
