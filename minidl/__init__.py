@@ -8,7 +8,7 @@ The layers, from the bottom up: ``backend`` (NumPy or CuPy arrays), ``tensor`` a
 ``functional``, ``nn``, ``optim``, then ``data``, ``metrics``, ``train`` and ``cli``.
 """
 
-from minidl import backend, data, functional, metrics, nn, optim, train, viz
+from minidl import backend, data, distributed, functional, metrics, nn, optim, train, viz
 from minidl.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from minidl.backend import get_backend, set_backend, use_backend
 from minidl.errors import (
@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "BackendUnavailableError", "CheckpointError", "DeviceMismatchError",
-    "GradcheckError", "GraphFreedError", "Tensor", "backend", "data", "detect_anomaly",
+    "GradcheckError", "GraphFreedError", "Tensor", "backend", "data", "detect_anomaly", "distributed",
     "enable_grad", "functional", "get_backend", "gradcheck", "is_grad_enabled",
     "manual_seed", "metrics", "nn", "no_grad", "optim", "set_backend", "tensor", "train",
     "use_backend", "save", "load", "viz",

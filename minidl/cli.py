@@ -4,6 +4,7 @@ minidl train                         an MLP on the bundled digits data, Adam, Nu
 minidl train --model cnn --epochs 10 --save digits.npz
 minidl train --dataset diabetes      regression: test MSE against predicting the mean
 minidl train --data photos/          images from class folders (X5: 150×150 RGB, two classes)
+mpiexec -n 2 minidl train --distributed   data-parallel on 2 ranks (pip install minidl[dist])
 minidl info                          version, Python, NumPy/CuPy, backends, GPU
 minidl bench --help                  the backend benchmark suite (minidl.bench)
 """
@@ -117,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--weight-decay", type=non_negative_float, default=0.0, help="L2 regularization λ (T2)"
     )
     train.add_argument("--epochs", type=positive_int, help="default per data set")
-    train.add_argument("--batch-size", type=positive_int, default=32)
+    train.add_argument(
+        "--batch-size", type=positive_int, default=32, help="per rank with --distributed"
+    )
     train.add_argument(
         "--backend",
         choices=("numpy", "cupy"),
@@ -127,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--save", metavar="PATH", help="save the trained weights (.npz)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over the ranks of mpiexec -n P (MPI; NCCL with --backend cupy)",
+    )
 
     commands.add_parser("bench", help="the backend benchmark suite (minidl bench --help)")
     commands.add_parser("info", help="versions, backends and devices")
@@ -312,18 +320,32 @@ def run_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return INTERRUPTED
+    communicator = None
+    if args.distributed:
+        try:
+            communicator = mdl.distributed.init(backend="nccl" if backend.name == "cupy" else "mpi")
+        except mdl.BackendUnavailableError as error:
+            print(f"minidl train: {error}", file=sys.stderr)
+            return 1
     with mdl.use_backend(backend):
-        return train_and_report(args, task)
+        return train_and_report(args, task, communicator)
 
 
-def train_and_report(args: argparse.Namespace, task: Task) -> int:
+def train_and_report(args: argparse.Namespace, task: Task, communicator=None) -> int:
+    """Train and report; with a ``communicator``, this rank's part of a data-parallel run
+    (its share of each batch, gradients averaged over the ranks, printing on rank 0)."""
     import minidl as mdl
     from minidl import nn, train
-    from minidl.data import DataLoader, TensorDataset, transforms
+    from minidl.data import DataLoader, DistributedSampler, TensorDataset, transforms
 
+    is_main = communicator is None or communicator.is_main
+    say = print if is_main else (lambda *_, **__: None)
     mdl.manual_seed(args.seed)
     model = build_model(args, task)
     optimizer = build_optimizer(args, model)
+    rule = type(optimizer).__name__
+    if communicator is not None:
+        optimizer = mdl.distributed.DistributedOptimizer(optimizer, communicator)
     loss_fn = {
         "classification": nn.CrossEntropyLoss(),
         "binary": nn.BCELoss() if args.model == "x5" else nn.BCEWithLogitsLoss(),
@@ -339,22 +361,35 @@ def train_and_report(args: argparse.Namespace, task: Task) -> int:
                 transforms.RandomHorizontalFlip(),
             ]
         )
-    batch_size = len(task.x_train) if args.optimizer == "gd" else args.batch_size
-    train_loader = DataLoader(
-        TensorDataset(task.x_train, task.y_train),
-        batch_size=batch_size,
-        shuffle=True,
-        seed=args.seed,
-        transform=augment,
-    )
+    dataset = TensorDataset(task.x_train, task.y_train)
+    if communicator is None:
+        batch_size = len(dataset) if args.optimizer == "gd" else args.batch_size
+        train_loader = DataLoader(
+            dataset, batch_size=batch_size, shuffle=True, seed=args.seed, transform=augment
+        )
+        batch_text = f"batch {batch_size}"
+    else:
+        sampler = DistributedSampler(len(dataset), shuffle=True, seed=args.seed)
+        batch_size = len(sampler) if args.optimizer == "gd" else args.batch_size
+        train_loader = DataLoader(
+            dataset, batch_size=batch_size, sampler=sampler, transform=augment
+        )
+        ranks = communicator.world_size
+        batch_text = (
+            f"batch {batch_size} per rank × {ranks} ranks = global batch {batch_size * ranks}"
+        )
     epochs = args.epochs or DEFAULT_EPOCHS[args.dataset]
-    print(
+    say(
         f"training {args.model} on {args.dataset} ({len(task.x_train)} train / "
-        f"{len(task.x_test)} test samples) with {type(optimizer).__name__} "
-        f"lr={optimizer.lr:g}, {epochs} epochs, batch {batch_size}, "
+        f"{len(task.x_test)} test samples) with {rule} "
+        f"lr={optimizer.lr:g}, {epochs} epochs, {batch_text}, "
         f"backend {mdl.get_backend().name}"
     )
     started = time.perf_counter()
+
+    def save(status: int) -> int:  # the replicas are equal: rank 0 alone saves
+        return save_model(args, model, task, status=status) if is_main else status
+
     with StopOnSignals(optimizer) as stopper:
         try:
             train.fit(
@@ -364,18 +399,18 @@ def train_and_report(args: argparse.Namespace, task: Task) -> int:
         except StopRequested:
             name = signal.Signals(stopper.received[0]).name
             print(f"\nminidl train: {name} received, stopped after the step", file=sys.stderr)
-            return save_model(args, model, task, status=128 + stopper.received[0])
+            return save(128 + stopper.received[0])
         except KeyboardInterrupt:
             if stopper.received:  # a second signal: the user wants out now
                 print("\ninterrupted again: stopped without saving", file=sys.stderr)
                 return 128 + stopper.received[0]
             print("\ninterrupted", file=sys.stderr)
-            return save_model(args, model, task, status=INTERRUPTED)
+            return save(INTERRUPTED)
         stopper.training = False  # from here on, signals wait for the report and the save
-        print(f"trained in {time.perf_counter() - started:.1f} s")
-        report_test_score(model, task)
-        status = 128 + stopper.received[0] if stopper.received else 0
-        return save_model(args, model, task, status=status)
+        say(f"trained in {time.perf_counter() - started:.1f} s")
+        if is_main:
+            report_test_score(model, task)
+        return save(128 + stopper.received[0] if stopper.received else 0)
 
 
 class StopRequested(Exception):

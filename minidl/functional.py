@@ -462,7 +462,8 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
 
     logits: (N, C), raw scores (no softmax before it). target: class indices (N,) of an
     integer dtype, or one-hot / probability rows (N, C). Gradient at the logits:
-    (softmax − y)/N (FORMULAS L7). Stable for logits of any size.
+    (softmax − y)/N (FORMULAS L7) for rows that sum to 1, (softmax·Σ_k y_k − y)/N for
+    any others. Stable for logits of any size.
     """
     logits = _as_tensor(logits)
     _require_float("cross_entropy", "logits", logits)

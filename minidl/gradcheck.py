@@ -6,7 +6,10 @@ is checked in every direction at once) and compare, for each element x_k of each
     analytic  ∂(Σ r·f)/∂x_k   from backward(r)
     numeric   (Σ r·f(x + eps·e_k) − Σ r·f(x − eps·e_k)) / (2·eps)
 
-in float64. They agree when |analytic − numeric| ≤ atol + rtol·|numeric|.
+in float64. They agree when |analytic − numeric| ≤ atol + rtol·|numeric|. A NaN never
+agrees with anything, and an infinity agrees only with the same infinity, so a NaN or
+inf gradient where the other side is finite is a failure (``abs(nan) > tol`` alone would
+be False and let it pass).
 A loop over elements is the nature of finite differences; gradcheck is a test tool.
 """
 
@@ -70,12 +73,14 @@ def gradcheck(
             flat[k] = original
             numeric[k] = (plus - minus) / (2 * eps)
         numeric = numeric.reshape(x.shape)
-        bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
+        bad = _disagree(analytic, numeric, atol, rtol)
         if bad.any():
             element = tuple(int(j) for j in np.argwhere(bad)[0])
+            pair = (float(analytic[element]), float(numeric[element]))
+            non_finite = "" if np.isfinite(pair).all() else " (a NaN or inf gradient)"
             report = (
                 f"gradcheck failed for input {i} (shape {x.shape}) at element {element}: "
-                f"analytic {float(analytic[element])!r} vs numeric {float(numeric[element])!r} "
+                f"analytic {pair[0]!r} vs numeric {pair[1]!r}{non_finite} "
                 f"(eps={eps}, atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
                 "elements disagree)"
             )
@@ -83,6 +88,15 @@ def gradcheck(
                 raise GradcheckError(report)
             return False
     return True
+
+
+def _disagree(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> np.ndarray:
+    """Where the two gradients disagree, NaN and inf included."""
+    both_finite = np.isfinite(analytic) & np.isfinite(numeric)
+    with np.errstate(invalid="ignore"):  # inf − inf is NaN here; those are handled below
+        too_far = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
+    same_infinity = np.isinf(analytic) & (analytic == numeric)
+    return np.where(both_finite, too_far, ~same_infinity)
 
 
 def _as_float64(x: Any) -> Any:

@@ -15,19 +15,23 @@
 Around it: a tqdm progress bar with the running loss, per-epoch validation, and
 checkpoints from which ``resume=True`` continues with exactly the numbers an
 uninterrupted run would have produced (on the CPU).
+
+Under ``minidl.distributed.init()`` with several ranks, the same loop is data-parallel
+(FORMULAS T8): see ``fit``.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from minidl import distributed, nn
 from minidl import functional as F
 from minidl import metrics as metric_functions
-from minidl import nn
 from minidl import random as minidl_random
 from minidl.autograd import no_grad
 from minidl.backend import get_backend
@@ -142,6 +146,13 @@ def fit(
     - ``scheduler``: a learning-rate schedule of ``optimizer`` (``optim.lr_scheduler``),
       stepped after every epoch, or after every batch with ``scheduler_interval="batch"``
       (a warm-up usually is); checkpoints save its state and ``resume`` restores it.
+
+    Data-parallel, after ``minidl.distributed.init()`` on P > 1 ranks: the optimizer must
+    be a ``DistributedOptimizer`` and ``train_loader`` should read this rank's share
+    (``sampler=DistributedSampler(len(dataset))``). Only rank 0 shows progress; the
+    epoch's train loss is the mean over all ranks' samples; rank 0 alone writes the
+    checkpoint, and the others wait for it; on resume rank 0 reads it and sends it to
+    the others, so the ranks need no shared file system.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -151,13 +162,17 @@ def fit(
         raise ValueError(f"fit: checkpoint_every must be a positive int, got {checkpoint_every!r}")
     if (resume or checkpoint_every) and checkpoint_path is None:
         raise ValueError("fit: resume and checkpoint_every need checkpoint_path=...")
-    _check_scheduler(scheduler, scheduler_interval, optimizer)
+    # A DistributedOptimizer's schedule is built on the optimizer it wraps.
+    _check_scheduler(scheduler, scheduler_interval, getattr(optimizer, "optimizer", optimizer))
     metric_table = _resolve_metrics(metrics)
+    communicator = _data_parallel_communicator(optimizer, train_loader)
+    if communicator is not None:
+        progress = progress and communicator.is_main
     history = History()
     first_epoch = 0
     if resume:
         first_epoch = _load_checkpoint(
-            checkpoint_path, model, optimizer, history, train_loader, scheduler
+            checkpoint_path, model, optimizer, history, train_loader, scheduler, communicator
         )
 
     for epoch in range(first_epoch, epochs):
@@ -176,6 +191,10 @@ def fit(
             sample_count += batch_size
             if bar is not None:
                 bar.set_postfix(loss=f"{loss_sum / sample_count:.4f}", refresh=False)
+        if communicator is not None:
+            loss_sum, sample_count = communicator.sum_over_ranks(
+                loss_sum, sample_count, purpose="the epoch's train loss"
+            )
         if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
         record = {"train_loss": loss_sum / max(sample_count, 1)}
@@ -191,9 +210,12 @@ def fit(
         if checkpoint_path is not None and (
             finished % (checkpoint_every or 1) == 0 or finished == epochs
         ):
-            _save_checkpoint(
-                checkpoint_path, model, optimizer, finished, history, train_loader, scheduler
-            )
+            if communicator is None or communicator.is_main:
+                _save_checkpoint(
+                    checkpoint_path, model, optimizer, finished, history, train_loader, scheduler
+                )
+            if communicator is not None:
+                communicator.barrier()  # no rank goes on before the checkpoint is written
     return history
 
 
@@ -265,6 +287,31 @@ def _predicted_classes(outputs: np.ndarray, loss_fn: Any) -> np.ndarray:
     )
 
 
+def _data_parallel_communicator(optimizer: Any, train_loader: Any):
+    """This rank's Communicator when the job runs on several ranks, else None."""
+    if not distributed.is_initialized():
+        return None
+    communicator = distributed.get_communicator()
+    if communicator.world_size == 1:
+        return None
+    if not isinstance(optimizer, distributed.DistributedOptimizer):
+        raise ValueError(
+            f"fit: this job runs on {communicator.world_size} ranks, but the optimizer is a "
+            f"plain {type(optimizer).__name__}, so each rank would train its own model; wrap "
+            "it: minidl.distributed.DistributedOptimizer(optimizer) (FORMULAS T8)"
+        )
+    sampler = getattr(train_loader, "sampler", None)
+    if getattr(sampler, "num_replicas", None) != communicator.world_size and communicator.is_main:
+        warnings.warn(
+            f"fit: the train_loader gives every one of the {communicator.world_size} ranks the "
+            "whole data set, so each step sees the same samples on every rank; give it "
+            "sampler=minidl.data.DistributedSampler(len(dataset)) to split them",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return communicator
+
+
 def _progress_bar(loader: Iterable, epoch: int, epochs: int, progress: bool):
     if not progress:
         return None
@@ -309,14 +356,28 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, sched
     )
 
 
-def _load_checkpoint(path, model, optimizer, history, train_loader, scheduler) -> int:
-    """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(
-            f"fit(resume=True) found no checkpoint at {os.fspath(path)!r}; run fit with "
-            "checkpoint_path=... first, or pass resume=False to start from scratch"
+def _load_checkpoint(
+    path, model, optimizer, history, train_loader, scheduler, communicator=None
+) -> int:
+    """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done.
+
+    With several ranks, rank 0 reads the file and sends its contents (or the error it
+    met) to every rank, so all of them restore the same state or raise the same error.
+    """
+    if communicator is None:
+        checkpoint = _read_checkpoint(path)
+    else:
+        checkpoint, error = None, None
+        if communicator.is_main:
+            try:
+                checkpoint = _read_checkpoint(path)
+            except (OSError, ValueError) as caught:
+                error = caught
+        checkpoint, error = communicator.broadcast_object(
+            (checkpoint, error), purpose="the checkpoint"
         )
-    checkpoint = load(path)
+        if error is not None:
+            raise error
     saved_scheduler = checkpoint.get("scheduler")
     if saved_scheduler is None and scheduler is not None:
         raise ValueError(
@@ -343,6 +404,15 @@ def _load_checkpoint(path, model, optimizer, history, train_loader, scheduler) -
     if generators["train_loader"] is not None:
         train_loader.set_state(generators["train_loader"])
     return int(checkpoint["epoch"])
+
+
+def _read_checkpoint(path) -> dict:
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"fit(resume=True) found no checkpoint at {os.fspath(path)!r}; run fit with "
+            "checkpoint_path=... first, or pass resume=False to start from scratch"
+        )
+    return load(path)
 
 
 def _backend_rng_state() -> dict | None:

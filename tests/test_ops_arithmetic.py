@@ -47,6 +47,50 @@ def test_pow_tensor_exponent(backend, pair):
     assert mdl.gradcheck(lambda x, y: x**y, [leaf(a), leaf(b)])
 
 
+# Pow at a zero base, where b·aᵇ⁻¹ and aᵇ·ln a are 0·∞: PyTorch's values, known by hand.
+# (base, exponent) -> (∂/∂base, ∂/∂exponent)
+POW_AT_ZERO_BASE = {
+    (0.0, 0.0): (0.0, 0.0),  # 0⁰ = 1 is constant in both
+    (0.0, 1.0): (1.0, 0.0),
+    (0.0, 2.0): (0.0, 0.0),
+    (0.0, 0.3): (float("inf"), 0.0),  # the base gradient really is infinite there
+    (2.0, 0.0): (0.0, float(np.log(2.0))),
+}
+
+
+@pytest.mark.parametrize(("base", "exponent"), POW_AT_ZERO_BASE)
+def test_pow_gradient_at_a_zero_base_or_exponent_follows_pytorch(backend, base, exponent):
+    a = mdl.tensor([base], requires_grad=True)
+    b = mdl.tensor([exponent], requires_grad=True)
+    (a**b).sum().backward()
+    expected_a, expected_b = POW_AT_ZERO_BASE[(base, exponent)]
+    np.testing.assert_array_equal(mdl.tensor(a.grad).numpy(), [expected_a])
+    np.testing.assert_allclose(mdl.tensor(b.grad).numpy(), [expected_b], rtol=1e-6)
+
+
+def test_pow_at_a_zero_base_matches_torch(backend):
+    torch = pytest.importorskip("torch")
+    bases = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.5, 0.0], dtype=np.float32)
+    exponents = np.array([0.0, 1.0, 2.0, 0.3, 0.0, 0.0, -1.0], dtype=np.float32)
+    a, b = mdl.tensor(bases, requires_grad=True), mdl.tensor(exponents, requires_grad=True)
+    (a**b).sum().backward()
+    ta = torch.tensor(bases, requires_grad=True)
+    tb = torch.tensor(exponents, requires_grad=True)
+    (ta**tb).sum().backward()
+    np.testing.assert_allclose(mdl.tensor(a.grad).numpy(), ta.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(mdl.tensor(b.grad).numpy(), tb.grad.numpy(), rtol=1e-6)
+
+
+def test_zero_exponent_and_number_base_have_zero_gradients_at_zero(backend):
+    x = mdl.tensor([0.0], requires_grad=True)
+    (x**0.0).sum().backward()
+    np.testing.assert_array_equal(mdl.tensor(x.grad).numpy(), [0.0])  # was NaN
+    y = mdl.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    (0**y).sum().backward()  # the gradient was [-inf, nan, nan]
+    np.testing.assert_array_equal(mdl.tensor(y.grad).numpy(), [0.0, 0.0, 0.0])
+    assert mdl.gradcheck(lambda t: t**0.0, [mdl.tensor([0.0], requires_grad=True)])
+
+
 @given(x=float_arrays(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)))
 def test_neg(backend, x):
     t = leaf(x)

@@ -89,6 +89,53 @@ def test_cross_entropy_with_probabilities(backend, case):
     assert mdl.gradcheck(F.cross_entropy, [z, y])  # ∂/∂target too
 
 
+@st.composite
+def logits_and_soft_targets(draw):
+    """Targets whose rows need not sum to 1: label-smoothed one-hot rows, or any weights."""
+    batch, classes = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    logits = draw(float_arrays((batch, classes), -5.0, 5.0))
+    if draw(st.booleans()):
+        smoothing = draw(st.floats(0.0, 0.5))
+        indices = draw(hnp.arrays(np.int64, (batch,), elements=st.integers(0, classes - 1)))
+        target = np.full((batch, classes), smoothing / classes)
+        target[np.arange(batch), indices] += 1 - smoothing
+        if draw(st.booleans()):  # ε/C on the other classes only: rows sum to 1 − ε/C
+            target[np.arange(batch), indices] -= smoothing / classes
+    else:
+        target = draw(float_arrays((batch, classes), 0.0, 2.0))
+    return logits, target
+
+
+@given(case=logits_and_soft_targets())
+def test_cross_entropy_soft_targets_whose_rows_need_not_sum_to_one(backend, case):
+    logits, target = case
+    expected = -(target * reference_log_softmax(logits)).sum() / len(logits)
+    z, y = leaf(logits), leaf(target)
+    np.testing.assert_allclose(F.cross_entropy(z, y).numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert mdl.gradcheck(F.cross_entropy, [z, y])
+
+
+def test_cross_entropy_unnormalised_target_gradient_by_hand(backend):
+    # One row, y = [2, 0]: J = −2·log ŷ_0, so ∂J/∂z = 2·ŷ − y (not ŷ − y).
+    logits = mdl.tensor(np.array([[0.0, 0.0]]), requires_grad=True)
+    F.cross_entropy(logits, np.array([[2.0, 0.0]])).backward()
+    np.testing.assert_allclose(mdl.tensor(logits.grad).numpy(), [[-1.0, 1.0]], rtol=1e-12)
+
+
+def test_cross_entropy_soft_targets_match_torch(backend):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((4, 5))
+    smoothed = np.full((4, 5), 0.1 / 5)
+    smoothed[np.arange(4), [0, 3, 1, 4]] += 0.9
+    for target in (smoothed, rng.uniform(0, 2, (4, 5))):
+        z = leaf(logits)
+        F.cross_entropy(z, target).backward()
+        tz = torch.tensor(logits, requires_grad=True)
+        torch.nn.functional.cross_entropy(tz, torch.tensor(target)).backward()
+        np.testing.assert_allclose(mdl.tensor(z.grad).numpy(), tz.grad.numpy(), rtol=1e-10)
+
+
 def test_cross_entropy_one_hot_equals_indices(backend):
     logits = mdl.tensor([[1.0, 2.0, 0.5], [0.1, -1.0, 3.0]])
     by_index = F.cross_entropy(logits, [1, 2])

@@ -26,6 +26,9 @@ class DataLoader:
       run; with ``seed=None`` it draws from minidl's host generator, which
       ``minidl.manual_seed`` seeds.
     - ``drop_last=True`` leaves out a final batch smaller than ``batch_size``.
+    - ``sampler``: an object with ``len()`` whose ``epoch_indices()`` (or iteration) gives
+      the dataset indices of one epoch, in order, e.g. a ``DistributedSampler`` for this
+      rank's share; it replaces ``shuffle``, and its state is the loader's in checkpoints.
     - ``transform`` (data augmentation, FORMULAS T4, e.g. ``transforms.Compose([...])``)
       is applied to the inputs (the first field) of every batch as it is made, each
       sample with its own random draw from the loader's generator: every epoch sees
@@ -43,6 +46,7 @@ class DataLoader:
         shuffle: bool = False,
         seed: int | None = None,
         drop_last: bool = False,
+        sampler: Any = None,
         transform: Callable[..., Any] | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
@@ -54,6 +58,8 @@ class DataLoader:
                 f"DataLoader expected a Dataset (with __len__ and __getitem__), got "
                 f"{type(dataset).__name__}; wrap arrays in TensorDataset(x, y)"
             )
+        if sampler is not None:
+            _check_sampler(sampler, shuffle, len(dataset))
         if transform is not None and not callable(transform):
             raise TypeError(
                 f"DataLoader: transform must be callable as transform(images, rng) (e.g. "
@@ -61,6 +67,7 @@ class DataLoader:
             )
         self.dataset = dataset
         self.transform = transform
+        self.sampler = sampler
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.seed = seed
@@ -74,13 +81,13 @@ class DataLoader:
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
-        count = len(self.dataset) / self.batch_size
+        size = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        count = size / self.batch_size
         return math.floor(count) if self.drop_last else math.ceil(count)
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
         backend = get_backend()
-        size = len(self.dataset)
-        order = self.generator.permutation(size) if self.shuffle else np.arange(size)
+        order = self._epoch_order()
         for batch_number in range(len(self)):
             indices = order[batch_number * self.batch_size : (batch_number + 1) * self.batch_size]
             if isinstance(self.dataset, TensorDataset):
@@ -91,25 +98,64 @@ class DataLoader:
                 fields = (self.transform(fields[0], rng=self.generator), *fields[1:])
             yield tuple(_to_tensor(field, backend) for field in fields)
 
+    def _epoch_order(self) -> np.ndarray:
+        """The dataset indices of the next epoch, in the order they are read."""
+        if self.sampler is None:
+            size = len(self.dataset)
+            return self.generator.permutation(size) if self.shuffle else np.arange(size)
+        epoch_indices = getattr(self.sampler, "epoch_indices", None)
+        if epoch_indices is not None:
+            return np.asarray(epoch_indices())
+        return np.fromiter(self.sampler, dtype=np.int64, count=len(self.sampler))
+
     # ------------------------------------------------------------------ checkpoints
     def get_state(self) -> dict | None:
         """The state of the loader's own shuffling generator, to store in a checkpoint.
 
         None when the loader has none (``seed=None``: it shuffles with minidl's host
-        generator, whose state ``minidl.random.get_state()`` gives).
+        generator, whose state ``minidl.random.get_state()`` gives). With a sampler that
+        has a state, ``{"sampler": its state, "generator": the loader's or None}`` (the
+        loader's generator still draws the augmentations).
         """
-        if self._own_rng is None:
-            return None
-        return copy.deepcopy(self._own_rng.bit_generator.state)
+        own = None if self._own_rng is None else copy.deepcopy(self._own_rng.bit_generator.state)
+        if self.sampler is not None and hasattr(self.sampler, "get_state"):
+            return {"sampler": self.sampler.get_state(), "generator": own}
+        return own
 
     def set_state(self, state: dict) -> None:
         """Restore what ``get_state()`` returned, so shuffling continues where it was."""
+        if self.sampler is not None and hasattr(self.sampler, "set_state"):
+            self.sampler.set_state(state["sampler"])
+            if state["generator"] is not None and self._own_rng is not None:
+                self._own_rng.bit_generator.state = state["generator"]
+            return
         if self._own_rng is None:
             raise ValueError(
                 "this DataLoader has no generator of its own (seed=None): its shuffles come "
                 "from minidl's host generator; restore that with minidl.random.set_state"
             )
         self._own_rng.bit_generator.state = state
+
+
+def _check_sampler(sampler: Any, shuffle: bool, dataset_size: int) -> None:
+    if shuffle:
+        raise ValueError(
+            "DataLoader: shuffle=True and a sampler both choose the order; pass shuffle=False "
+            "and let the sampler shuffle (DistributedSampler(..., shuffle=True))"
+        )
+    if not hasattr(sampler, "__len__") or not (
+        hasattr(sampler, "epoch_indices") or hasattr(sampler, "__iter__")
+    ):
+        raise TypeError(
+            f"DataLoader: a sampler needs len() and epoch_indices() or iteration, got "
+            f"{type(sampler).__name__}"
+        )
+    sampled_size = getattr(sampler, "dataset_size", dataset_size)
+    if sampled_size != dataset_size:
+        raise ValueError(
+            f"DataLoader: the sampler was built for {sampled_size} samples, but the dataset "
+            f"has {dataset_size}; build it with DistributedSampler(len(dataset))"
+        )
 
 
 def _stack_samples(samples: list[Any]) -> tuple[np.ndarray, ...]:

@@ -88,7 +88,15 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """z = aᵇ.   ∂z/∂a = b·aᵇ⁻¹,  ∂z/∂b = aᵇ·ln a  (only asked for when b needs a gradient)."""
+    """z = aᵇ.   ∂z/∂a = b·aᵇ⁻¹,  ∂z/∂b = aᵇ·ln a  (only asked for when b needs a gradient).
+
+    At a zero base the formulas give 0·∞ = NaN or −∞; minidl takes PyTorch's values there:
+
+    - where b = 0, ∂z/∂a = 0 (z = a⁰ = 1 does not depend on a, even at a = 0);
+    - where a = 0 and b ≥ 0, ∂z/∂b = 0 (z = 0ᵇ is 0, or 1 at b = 0, whatever b does).
+
+    Elsewhere the formulas apply as they are (a negative base with a fractional b is NaN).
+    """
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -96,12 +104,17 @@ class Pow(Function):
         return self.output
 
     def backward(self, grad_output):
+        xp = backend_of(self.output).xp
+        a, b = self.a, self.b
         grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad_output * self.b * self.a ** (self.b - 1), shape_of(self.a))
-        if self.needs_input_grad[1]:
-            xp = backend_of(self.output).xp
-            grad_b = unbroadcast(grad_output * self.output * xp.log(self.a), shape_of(self.b))
+        # The masked-out boundary values (0·∞, log 0) are computed and then discarded.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                d_base = xp.where(b == 0, 0, b * a ** (b - 1))
+                grad_a = unbroadcast(grad_output * d_base, shape_of(a))
+            if self.needs_input_grad[1]:
+                d_exponent = xp.where((a == 0) & (b >= 0), 0, self.output * xp.log(a))
+                grad_b = unbroadcast(grad_output * d_exponent, shape_of(b))
         return grad_a, grad_b
 
 

@@ -34,8 +34,10 @@ class CrossEntropy(Function):
     probabilities / one-hot rows (N, C). log ŷ is computed as log_softmax (shift by the
     row maximum), so logits of ±1000 give finite values.
 
-    FORMULAS L7, the gradient at the logits:  ∂J/∂logits = (ŷ − y) / N.
-    For probability targets, ∂J/∂y = −log ŷ / N as well.
+    The gradient at the logits, for any target rows y (label-smoothed, or not summing
+    to 1):  ∂J/∂logits_n = (ŷ_n·Σ_k y_nk − y_n) / N, since every y_nk pulls the whole
+    softmax up. FORMULAS L7's (ŷ − y) / N is the case Σ_k y_nk = 1 (one-hot rows, class
+    indices, probabilities). For probability targets, ∂J/∂y = −log ŷ / N as well.
     """
 
     def forward(self, logits, target):
@@ -61,7 +63,8 @@ class CrossEntropy(Function):
                 probs[rows, self.target] -= 1
                 grad_logits = probs * scale
             else:
-                grad_logits = (probs - self.target) * scale
+                row_total = self.target.sum(axis=1, keepdims=True)  # Σ_k y_nk, often 1
+                grad_logits = (probs * row_total - self.target) * scale
         if self.needs_input_grad[1]:
             grad_target = -self.log_probs * scale
         return grad_logits, grad_target
