@@ -51,8 +51,8 @@ L = d**2  # 16
 print("e =", e.item(), " d =", d.item(), " L =", L.item())
 
 # %% [markdown]
-# The graph is stored backwards: every tensor made by an op keeps that op in `_ctx`, and
-# the op keeps its inputs. The leaves (`a`, `b`, `c`) have no `_ctx`. This walk starts at
+# The graph is stored backwards: every tensor made by an op keeps that op in `grad_fn`, and
+# the op keeps its inputs. The leaves (`a`, `b`, `c`) have no `grad_fn`. This walk starts at
 # `L` and prints what each tensor was made from.
 
 # %%
@@ -65,7 +65,7 @@ def show_graph(tensor, depth=0):
         print("    " * depth + f"{tensor!r}  (constant)")
         return
     name = names.get(id(tensor), "constant")
-    op = tensor._ctx
+    op = tensor.grad_fn
     made_by = f"  ← {type(op).__name__}" if op is not None else "  (leaf)"
     print("    " * depth + f"{name} = {tensor.item():g}" + made_by)
     if op is not None:

@@ -1,8 +1,9 @@
 """Reverse-mode automatic differentiation, define-by-run.
 
-Every op is a ``Function`` subclass with its ``forward`` and ``backward`` side by side.
-Calling ``SomeOp.apply(*inputs)`` runs ``forward`` on the inputs' arrays and, when a
-gradient is wanted, records the op as the output tensor's creator (``tensor._ctx``).
+Every op is a ``Function`` subclass with its ``forward`` and ``backward`` side by side,
+both on plain arrays. Calling ``SomeOp.apply(*inputs)`` runs ``forward`` on the inputs'
+arrays and, when a gradient is wanted, records the op as the output tensor's creator
+(``tensor.grad_fn``).
 Each recorded op links back to the *nodes* that made its inputs: the op that computed an
 input, or the leaf tensor itself. Intermediate tensors are not part of the graph, so an
 intermediate array lives on only if some op saved it for its backward (as in PyTorch).
@@ -17,6 +18,12 @@ those uses, then processes a node when its count reaches zero (Kahn's topologica
 order). Both passes use an explicit stack: graphs 10,000 ops deep work. Gradients reach
 the leaves (tensors the user made with ``requires_grad=True``) in ``leaf.grad``.
 Afterwards each op drops the arrays it saved for backward, unless ``retain_graph=True``.
+
+This module sits below ``tensor.py`` in the layers and never imports it. The walk tells
+ops from leaves by asking whether a node is a ``Function``; ``Function.apply`` needs the
+``Tensor`` class itself (to tell tensor inputs from constants and to wrap the output), and
+gets it from ``bind_tensor_class``, which ``tensor.py`` calls once, right after defining
+``Tensor``. That is the one late binding in minidl (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -91,6 +98,14 @@ def _check_finite(array: Any, what: str) -> None:
 
 # --------------------------------------------------------------------------- Function
 
+_Tensor: Any = None  # the Tensor class, handed over by minidl.tensor (bind_tensor_class)
+
+
+def bind_tensor_class(tensor_class: type) -> None:
+    """Tell ``Function.apply`` which class wraps op outputs (called once, by tensor.py)."""
+    global _Tensor
+    _Tensor = tensor_class
+
 
 class Function:
     """One differentiable op.
@@ -119,10 +134,11 @@ class Function:
         Inputs are Tensors or Python numbers; numbers are constants (no gradient) and go
         into ``forward`` as they are, so ``x * 2.0`` keeps x's dtype.
         """
+        tensor_class = _Tensor
         arrays, needs_input_grad, parents = [], [], []
         array_type = None
         for item in inputs:
-            if isinstance(item, Tensor):
+            if isinstance(item, tensor_class):
                 data = item.data
                 if array_type is None:
                     array_type = type(data)
@@ -131,7 +147,7 @@ class Function:
                 arrays.append(data)
                 if item.requires_grad:
                     needs_input_grad.append(True)
-                    parents.append(item._ctx or item)
+                    parents.append(item.grad_fn or item)
                 else:
                     needs_input_grad.append(False)
                     parents.append(None)
@@ -147,7 +163,7 @@ class Function:
         data = function.forward(*arrays, **options)
         if type(data) is not array_type:  # NumPy ufuncs turn 0-d results into scalars
             data = backend_of(data).xp.asarray(data)
-        output = Tensor._from_op(data)
+        output = tensor_class._from_op(data)
         if _anomaly_enabled:
             _check_finite(output.data, f"the output of {cls.__name__}")
         if True in needs_input_grad:
@@ -161,7 +177,7 @@ class Function:
             # shows the output's value while the caller still holds it.
             function.output_ref = weakref.ref(output)
             output.requires_grad = True
-            output._ctx = function
+            output.grad_fn = function
         return output
 
     def release(self) -> None:
@@ -174,7 +190,7 @@ class Function:
 
 
 def _check_same_device(op_name: str, inputs: tuple[Any, ...]) -> None:
-    inputs = tuple(item for item in inputs if isinstance(item, Tensor))
+    inputs = tuple(item for item in inputs if isinstance(item, _Tensor))
     devices = [tensor.device for tensor in inputs]
     if len(set(devices)) > 1:
         shown = ", ".join(f"{tensor.shape} on {tensor.device!r}" for tensor in inputs)
@@ -213,8 +229,8 @@ def count_uses(root_node: Any) -> dict[int, int]:
     stack = [root_node]
     while stack:
         function = stack.pop()
-        if isinstance(function, Tensor) or function.released:
-            continue
+        if not isinstance(function, Function) or function.released:
+            continue  # a leaf tensor, or an op whose graph is already freed
         for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
             if needs_grad:
                 key = id(parent)
@@ -236,7 +252,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             "computed from has requires_grad=True (or it was computed under no_grad())"
         )
     grad = _initial_grad(root, grad)
-    root_node = root._ctx or root
+    root_node = root.grad_fn or root
     uses_left = count_uses(root_node)
     grads = {id(root_node): grad}
     handed_to_leaves = {id(grad)}  # arrays a leaf may not own outright
@@ -244,7 +260,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
     while ready:
         node = ready.pop()
         grad_output = grads.pop(id(node), None)
-        if isinstance(node, Tensor):
+        if not isinstance(node, Function):  # a leaf tensor
             if grad_output is not None:
                 _accumulate_leaf(node, grad_output, handed_to_leaves)
             continue
@@ -268,7 +284,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             input_grad = input_grads[position] if position < len(input_grads) else None
             key = id(parent)
             if input_grad is not None:
-                dtype = parent.data.dtype if isinstance(parent, Tensor) else parent.output_dtype
+                dtype = parent.output_dtype if isinstance(parent, Function) else parent.data.dtype
                 if input_grad.dtype != dtype:
                     input_grad = input_grad.astype(dtype)
                 if _anomaly_enabled:
@@ -291,7 +307,7 @@ def _initial_grad(root: Tensor, grad: Any) -> Any:
                 f"backward(grad) with a gradient of shape {root.shape}"
             )
         return xp.ones_like(root.data)
-    grad = grad.data if hasattr(grad, "_ctx") else grad
+    grad = grad.data if isinstance(grad, _Tensor) else grad
     grad = root.backend.asarray(grad, dtype=root.data.dtype)
     if grad.shape != root.shape:
         raise ValueError(
@@ -309,6 +325,3 @@ def _accumulate_leaf(leaf: Tensor, grad: Any, handed_to_leaves: set[int]) -> Non
         grad = grad.copy()
     handed_to_leaves.add(id(grad))
     leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-
-
-from minidl.tensor import Tensor  # noqa: E402  (Tensor and Function refer to each other)

@@ -6,7 +6,8 @@
 
 Each function checks its arguments and explains what is wrong before anything runs
 (so a bad call changes nothing), then applies one op from ``minidl.ops``, where the
-forward and backward live side by side. The formula ids refer to FORMULAS.md.
+forward and backward live side by side. The formula ids (A1, N2, ...) are
+the rows of docs/formulas.md.
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     x: (..., in_features); W, the weight: (out_features, in_features), as in PyTorch;
     b, the bias: (out_features,) or None. Returns (..., out_features).
     """
-    weight, bias = W, b  # SPEC's parameter names; descriptive ones below
+    weight, bias = W, b  # the public parameter names are W and b; descriptive ones below
     x = _as_tensor(x)
     if weight.ndim != 2:
         raise ValueError(
@@ -210,7 +211,7 @@ def conv2d(
     Output: (N, C_out, OH, OW) with OH = ⌊(H + 2·padding − kH)/stride⌋ + 1 (same for W);
     "valid" (no padding) by default, so 3×3 with a 3×3 kernel gives 1×1 (erratum E7).
     """
-    weight, bias = W, b  # SPEC's parameter names; descriptive ones below
+    weight, bias = W, b  # the public parameter names are W and b; descriptive ones below
     x = _as_tensor(x)
     strides, paddings = as_pair(stride, "stride"), as_pair(padding, "padding")
     if weight.ndim != 4:
@@ -443,7 +444,7 @@ def check_lengths(function: str, lengths: Any, steps: int, batch: int) -> Any:
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error: "mean" (1/n)·Σ(y − ŷ)² (FORMULAS L1), "half_sum" (1/2)·Σ(y − ŷ)²
     (FORMULAS L2), or "sum" Σ(y − ŷ)². Prediction and target must have the same shape."""
-    prediction = pred  # SPEC's parameter name
+    prediction = pred  # pred is the public parameter name
     if reduction not in MSE_REDUCTIONS:
         raise ValueError(f"mse_loss reduction must be one of {MSE_REDUCTIONS}, got {reduction!r}")
     prediction = _as_tensor(prediction)
@@ -518,7 +519,7 @@ def binary_cross_entropy(prob: Tensor, target: Any) -> Tensor:
     inside the logs (``minidl.ops.loss.BCE_EPS``) so 0 and 1 give finite values.
     binary_cross_entropy_with_logits is the stabler choice when you have the logits.
     """
-    probability = prob  # SPEC's parameter name
+    probability = prob  # prob is the public parameter name
     probability = _as_tensor(probability)
     _require_float("binary_cross_entropy", "probabilities", probability)
     target = _float_target(_target_tensor(target, probability), probability)

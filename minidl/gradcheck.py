@@ -61,7 +61,7 @@ def gradcheck(
 
     for i in wanted:
         x = inputs[i]
-        analytic = backend.to_numpy(x.grad) if x.grad is not None else np.zeros(x.shape)
+        analytic = backend.to_host(x.grad) if x.grad is not None else np.zeros(x.shape)
         flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
         numeric = np.empty(flat.size)
         for k in range(flat.size):

@@ -253,7 +253,7 @@ def _class_indices(values: Any, name: str) -> np.ndarray:
     if isinstance(values, Tensor):
         array = values.numpy()
     elif hasattr(values, "shape"):
-        array = backend_of(values).to_numpy(values)
+        array = backend_of(values).to_host(values)
     else:
         array = np.asarray(values)
     if array.ndim == 2 and array.shape[1] >= 2:

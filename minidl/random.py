@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-_seed: int | None = None
+from minidl import backend as backends
+
 _host_rng = np.random.default_rng()
 
 
@@ -18,18 +19,9 @@ def manual_seed(seed: int) -> None:
     """Seed every random draw minidl makes, on every backend."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"manual_seed expected a non-negative integer, got {seed!r}")
-    global _seed, _host_rng
-    _seed = int(seed)
-    _host_rng = np.random.default_rng(_seed)
-    from minidl.backend import built
-
-    for backend in built():
-        seed_backend(backend)
-
-
-def seed_backend(backend) -> None:
-    """Seed one backend's generator from the global seed (fresh entropy if none was set)."""
-    backend.seed(_seed)
+    global _host_rng
+    _host_rng = np.random.default_rng(int(seed))
+    backends.seed_all(int(seed))
 
 
 def host_rng() -> np.random.Generator:

@@ -91,27 +91,16 @@ def _encode(value: Any, where: tuple, arrays: dict[str, np.ndarray]) -> dict[str
         return {"value": value}
     if isinstance(value, np.generic):
         return {"scalar": value.item(), "dtype": value.dtype.str}
-    array = _as_host_array(value)
-    if array is None or array.dtype.hasobject:
+    value = value.data if isinstance(value, Tensor) else value
+    backend = backend_of(value)
+    if not (isinstance(value, np.ndarray) or backend.is_array(value)) or value.dtype.hasobject:
         raise TypeError(
             f"save cannot store {type(value).__name__} at {_describe(where)}: expected "
             "arrays, Tensors, numbers, strings, None, or dicts/lists/tuples of those"
         )
     name = _entry_name(where, arrays)
-    arrays[name] = array
+    arrays[name] = backend.to_host(value)
     return {"array": name}
-
-
-def _as_host_array(value: Any) -> np.ndarray | None:
-    """A Tensor's or a backend array's values as a host NumPy array; None for anything else."""
-    if isinstance(value, Tensor):
-        return value.numpy()
-    if isinstance(value, np.ndarray):
-        return value
-    backend = backend_of(value)
-    if backend.name != "numpy" and backend.is_array(value):
-        return backend.to_numpy(value)
-    return None
 
 
 def _entry_name(where: tuple, taken: dict[str, np.ndarray]) -> str:

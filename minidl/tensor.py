@@ -5,10 +5,13 @@ A tensor holds
 - ``data``: the array (``numpy.ndarray`` or ``cupy.ndarray``);
 - ``requires_grad``: whether gradients should flow back to it;
 - ``grad``: after ``backward()``, ∂L/∂tensor as an array of the same shape (leaves only);
-- ``_ctx``: the Function that computed it (``None`` for leaves made by the user).
+- ``grad_fn``: the Function that computed it (``None`` for leaves made by the user).
 
-Its operators (``+ - * / @ ** -``) and methods (``sum``, ``exp``, ``reshape``, ...) are
-thin calls into ``minidl.ops``, where each op's forward and backward live.
+Its operators (``+ - * / @ ** -``) and methods (``sum``, ``exp``, ``reshape``, ...) apply
+the ops of ``minidl.ops``, where each op's forward and backward live, on plain arrays.
+The layers below this module are ``autograd`` (``Function``, ``backward``) and ``ops``;
+this module imports both and neither imports it. ``Function.apply`` learns the Tensor
+class from ``autograd.bind_tensor_class`` at the end of this module.
 """
 
 from __future__ import annotations
@@ -17,8 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from minidl import autograd
 from minidl import backend as backends
+from minidl.autograd import Function
 from minidl.backend import Backend, backend_of
+from minidl.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
+from minidl.ops.elementwise import Abs, Clip, Exp, Log, Sqrt
+from minidl.ops.reduction import Max, Mean, Sum
+from minidl.ops.shape import GetItem, Reshape, Transpose
 
 DEFAULT_FLOAT = np.float32
 
@@ -32,7 +41,7 @@ class Tensor:
     own dtype (float64 included) is kept. Use ``minidl.tensor(...)`` for a copy.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__weakref__")
     __array_ufunc__ = None  # numpy_scalar * tensor defers to Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -48,7 +57,7 @@ class Tensor:
             data = data.astype(dtype)
         self.data = data
         self.grad: Any = None
-        self._ctx: autograd.Function | None = None
+        self.grad_fn: Function | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -59,7 +68,7 @@ class Tensor:
         self = object.__new__(cls)
         self.data = data
         self.grad = None
-        self._ctx = None
+        self.grad_fn = None
         self.requires_grad = False
         return self
 
@@ -94,12 +103,12 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors the user made (not computed by a recorded op)."""
-        return self._ctx is None
+        return self.grad_fn is None
 
     @property
     def T(self) -> Tensor:
         """The transpose (all axes reversed)."""
-        return ops.transpose(self)
+        return Transpose.apply(self, axes=None)
 
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -132,7 +141,7 @@ class Tensor:
     # ------------------------------------------------------------------ conversions
     def numpy(self) -> np.ndarray:
         """The data as a host ``numpy.ndarray`` (copied from the GPU when needed)."""
-        return self.backend.to_numpy(self.data)
+        return self.backend.to_host(self.data)
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
@@ -154,9 +163,9 @@ class Tensor:
         target = device if isinstance(device, Backend) else backends.get(device)
         if target is self.backend:
             return self
-        moved = Tensor(target.asarray(self.numpy()), requires_grad=self.requires_grad)
+        moved = Tensor(target.to_device(self.data), requires_grad=self.requires_grad)
         if self.grad is not None:
-            moved.grad = target.asarray(self.backend.to_numpy(self.grad))
+            moved.grad = target.to_device(self.grad)
         return moved
 
     def astype(self, dtype: Any) -> Tensor:
@@ -171,65 +180,65 @@ class Tensor:
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
+        return Add.apply(self, _operand(other, self))
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
+        return Add.apply(_operand(other, self), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
+        return Sub.apply(self, _operand(other, self))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.sub(other, self)
+        return Sub.apply(_operand(other, self), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
+        return Mul.apply(self, _operand(other, self))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
+        return Mul.apply(_operand(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(self, other)
+        return Div.apply(self, _operand(other, self))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(other, self)
+        return Div.apply(_operand(other, self), self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
+        return MatMul.apply(self, as_tensor(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
+        return MatMul.apply(as_tensor(other, self), self)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return ops.pow(self, exponent)
+        return Pow.apply(self, _operand(exponent, self))
 
     def __rpow__(self, base: Any) -> Tensor:
-        return ops.pow(base, self)
+        return Pow.apply(_operand(base, self), self)
 
     def __neg__(self) -> Tensor:
-        return ops.neg(self)
+        return Neg.apply(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
+        return GetItem.apply(self, index=index)
 
     # Comparisons give boolean tensors and record no graph (they have no gradient).
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor(self.data < ops.as_array(other, self))
+        return Tensor(self.data < as_array(other, self))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor(self.data <= ops.as_array(other, self))
+        return Tensor(self.data <= as_array(other, self))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor(self.data > ops.as_array(other, self))
+        return Tensor(self.data > as_array(other, self))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor(self.data >= ops.as_array(other, self))
+        return Tensor(self.data >= as_array(other, self))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data == ops.as_array(other, self))
+        return Tensor(self.data == as_array(other, self))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data != ops.as_array(other, self))
+        return Tensor(self.data != as_array(other, self))
 
     __hash__ = object.__hash__  # tensors are used as dict keys by identity, like PyTorch
 
@@ -258,13 +267,13 @@ class Tensor:
 
     # ------------------------------------------------------------------ methods
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+        return Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+        return Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis=axis, keepdims=keepdims)
+        return Max.apply(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis: Any = None) -> Tensor:
         """Index of the largest value (no gradient)."""
@@ -273,27 +282,29 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return ops.reshape(self, shape)
+        return Reshape.apply(self, shape=tuple(shape))
 
     def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return ops.transpose(self, axes or None)
+        return Transpose.apply(self, axes=axes or None)
 
     def exp(self) -> Tensor:
-        return ops.exp(self)
+        return Exp.apply(self)
 
     def log(self) -> Tensor:
-        return ops.log(self)
+        return Log.apply(self)
 
     def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
+        return Sqrt.apply(self)
 
     def abs(self) -> Tensor:
-        return ops.abs(self)
+        return Abs.apply(self)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:
-        return ops.clip(self, min, max)
+        if min is None and max is None:
+            raise ValueError("clip() needs at least one of min and max")
+        return Clip.apply(self, low=min, high=max)
 
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
@@ -302,8 +313,8 @@ class Tensor:
             extras.append(f"dtype={self.data.dtype}")
         if self.device != "numpy":
             extras.append(f"device={self.device!r}")
-        if self._ctx is not None and not self._ctx.released:
-            extras.append(f"grad_fn={type(self._ctx).__name__}")
+        if self.grad_fn is not None and not self.grad_fn.released:
+            extras.append(f"grad_fn={type(self.grad_fn).__name__}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
@@ -339,7 +350,7 @@ def tensor(
     if source.name == "numpy" and not isinstance(data, np.ndarray):
         array = _host_to_array(data, dtype)
     else:
-        array = source.to_numpy(data) if source is not target else data
+        array = source.to_host(data) if source is not target else data
         if dtype is not None:
             array = array.astype(dtype)
     array = target.asarray(array)
@@ -348,6 +359,39 @@ def tensor(
     return Tensor(array, requires_grad=requires_grad)
 
 
-# Tensor and the autograd/ops layers refer to each other; importing them after the
-# class is defined makes the cycle work whichever module is imported first.
-from minidl import autograd, ops  # noqa: E402
+# ------------------------------------------------------------------ other operands
+
+
+def as_array(value: Any, like: Tensor) -> Any:
+    """``value`` as an array on ``like``'s device.
+
+    A number takes ``like``'s floating dtype, so ``x * 2.0`` stays float32 (no silent
+    promotion to float64). A device array of another backend is returned unchanged, so
+    that the op reports the device mismatch.
+    """
+    if isinstance(value, Tensor):
+        return value.data
+    backend = like.backend
+    if backend_of(value).name != "numpy":
+        return value
+    if like.data.dtype.kind == "f" and np.ndim(value) == 0:
+        return backend.asarray(value, dtype=like.data.dtype)
+    return backend.asarray(value)
+
+
+def as_tensor(value: Any, like: Tensor) -> Tensor:
+    """``value`` as a constant tensor (no gradient) on ``like``'s device."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor._from_op(as_array(value, like))
+
+
+def _operand(value: Any, like: Tensor) -> Tensor | int | float:
+    """The other operand of a binary op: Python numbers go into the op as they are
+    (constants that keep ``like``'s dtype); arrays and lists become tensors."""
+    if isinstance(value, Tensor) or type(value) is float or type(value) is int:
+        return value
+    return as_tensor(value, like)
+
+
+autograd.bind_tensor_class(Tensor)

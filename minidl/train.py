@@ -142,7 +142,9 @@ def fit(
       the last epoch.
     - ``resume=True``: load that checkpoint and go on from the epoch after it, so that
       ``fit(..., epochs=10)`` interrupted at epoch 4 and resumed ends with the same
-      weights, bit for bit, as one uninterrupted run (on the CPU).
+      weights, bit for bit, as one uninterrupted run (on the CPU). A checkpoint may be
+      resumed on another backend than the one that saved it; that backend's generator
+      (dropout masks) is then reseeded from the saved state (``Backend.set_rng_state``).
     - ``scheduler``: a learning-rate schedule of ``optimizer`` (``optim.lr_scheduler``),
       stepped after every epoch, or after every batch with ``scheduler_interval="batch"``
       (a warm-up usually is); checkpoints save its state and ``resume`` restores it.
@@ -348,7 +350,7 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, sched
             "history": history.records,
             "random": {
                 "host": minidl_random.get_state(),
-                "backend": _backend_rng_state(),
+                "backend": get_backend().get_rng_state(),
                 "train_loader": _loader_state(train_loader),
             },
         },
@@ -396,11 +398,13 @@ def _load_checkpoint(
     history.records = History(checkpoint["history"]).records
     generators = checkpoint["random"]
     minidl_random.set_state(generators["host"])
-    if generators["backend"] is not None:
-        backend = get_backend()
-        if not hasattr(backend, "rng"):
-            backend.seed(None)
-        backend.rng.bit_generator.state = generators["backend"]
+    saved = generators["backend"]
+    if saved is not None:
+        if "backend" not in saved:  # written before states named their backend: NumPy's
+            saved = {"backend": "numpy", "bit_generator": saved}
+        # On another backend than the one that saved it, this reseeds deterministically
+        # from the saved state (Backend.set_rng_state).
+        get_backend().set_rng_state(saved)
     if generators["train_loader"] is not None:
         train_loader.set_state(generators["train_loader"])
     return int(checkpoint["epoch"])
@@ -413,17 +417,6 @@ def _read_checkpoint(path) -> dict:
             "checkpoint_path=... first, or pass resume=False to start from scratch"
         )
     return load(path)
-
-
-def _backend_rng_state() -> dict | None:
-    """The current backend's generator state (dropout masks), where it can be saved.
-
-    NumPy's generator state is a plain dict; CuPy's generator has none to save, so on
-    the GPU a resumed run draws different dropout masks.
-    """
-    generator = getattr(get_backend(), "rng", None)
-    state = getattr(getattr(generator, "bit_generator", None), "state", None)
-    return state if isinstance(state, dict) else None
 
 
 def _loader_state(loader: Any) -> dict | None:

@@ -62,7 +62,7 @@ def graph(tensor: Tensor, names: dict[str, Any] | None = None) -> dict[str, list
     for name, value in (names or {}).items():
         if isinstance(value, Tensor):
             labels.setdefault(id(value), name)
-    root_node = tensor._ctx if tensor._ctx is not None else tensor
+    root_node = tensor.grad_fn if tensor.grad_fn is not None else tensor
     if isinstance(root_node, Function) and root_node.released:
         raise ValueError(
             "this tensor's graph was freed by backward(); look at the graph before "

@@ -27,7 +27,7 @@ class FakeDeviceBackend(Backend):
     def asarray(self, data, dtype=None):
         return np.asarray(data, dtype=dtype).view(HostArray)
 
-    def to_numpy(self, array):
+    def to_host(self, array):
         return np.asarray(array).view(np.ndarray)
 
 

@@ -26,17 +26,17 @@ from minidl.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 def test_D1_standardize(backend):
     x = backend.asarray(np.array([[1.0, 10.0, 5.0], [3.0, 30.0, 5.0]], dtype=np.float32))
     standardized, mean, std = standardize(x)
-    host = backend.to_numpy(standardized)
+    host = backend.to_host(standardized)
     # per column: μ = (1+3)/2 = 2, σ = 1 → (−1, 1); μ = 20, σ = 10 → (−1, 1); σ = 0 → 1.
     np.testing.assert_allclose(host, [[-1, -1, 0], [1, 1, 0]])
-    np.testing.assert_allclose(backend.to_numpy(mean), [2, 20, 5])
-    np.testing.assert_allclose(backend.to_numpy(std), [1, 10, 1])  # the constant column
+    np.testing.assert_allclose(backend.to_host(mean), [2, 20, 5])
+    np.testing.assert_allclose(backend.to_host(std), [1, 10, 1])  # the constant column
     assert host.dtype == np.float32 and np.isfinite(host).all()
 
     # The test set uses the training statistics.
     test = backend.asarray(np.array([[2.0, 40.0, 7.0]], dtype=np.float32))
     test_standardized, _, _ = standardize(test, mean, std)
-    np.testing.assert_allclose(backend.to_numpy(test_standardized), [[0, 2, 2]])
+    np.testing.assert_allclose(backend.to_host(test_standardized), [[0, 2, 2]])
 
 
 def test_D1_standardize_tensor_in_tensor_out(backend):
@@ -50,12 +50,12 @@ def test_D2_scale_pixels(backend):
     pixels = backend.asarray(np.array([0, 51, 255], dtype=np.uint8))
     scaled = scale_pixels(pixels)
     assert scaled.dtype == np.float32
-    np.testing.assert_allclose(backend.to_numpy(scaled), [0.0, 0.2, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(backend.to_host(scaled), [0.0, 0.2, 1.0], rtol=1e-6)
 
 
 def test_D3_one_hot(backend):
     labels = backend.asarray(np.array([2, 0, 1, 2]))
-    encoded = backend.to_numpy(one_hot(labels, 3))
+    encoded = backend.to_host(one_hot(labels, 3))
     np.testing.assert_array_equal(encoded, [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
     assert encoded.dtype == np.float32
     with pytest.raises(ValueError, match=r"labels must be in \[0, 2\].*from 0 to 3"):

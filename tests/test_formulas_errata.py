@@ -1,4 +1,4 @@
-"""The example networks X1/X2 and the errata E3, E4, E6, E8 of FORMULAS.md, each checked
+"""The example networks X1/X2 and the errata E3, E4, E6, E8 (docs/formulas.md, docs/errata.md), each checked
 against autograd: what the document says, what is true, and that minidl does the latter."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One test per FORMULAS.md row for activations, losses and layers, on hand-computed
+"""One test per formula row (docs/formulas.md) for activations, losses and layers, on hand-computed
 cases (numbers chosen so the answer can be worked out on paper)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from minidl import functional as F
 
 
 def _grad(tensor):
-    return mdl.get_backend().to_numpy(tensor.grad)
+    return mdl.get_backend().to_host(tensor.grad)
 
 
 def _leaf(values):

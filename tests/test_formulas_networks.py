@@ -1,4 +1,4 @@
-"""The documents' layer formula N4 and example networks X3–X6 (FORMULAS.md), built from nn.
+"""The documents' layer formula N4 and example networks X3–X6 (docs/formulas.md), built from nn.
 
 Each network runs forward and backward on a small random batch; every parameter must
 get a finite gradient of its own shape. Training on real data is the examples' job.
@@ -22,7 +22,7 @@ def assert_all_parameters_have_finite_gradients(model):
     for name, parameter in model.named_parameters():
         assert parameter.grad is not None, f"{name} got no gradient"
         assert parameter.grad.shape == parameter.shape, name
-        assert np.all(np.isfinite(parameter.backend.to_numpy(parameter.grad))), name
+        assert np.all(np.isfinite(parameter.backend.to_host(parameter.grad))), name
 
 
 def loss_after_steps(model, loss_fn, optimizer, x, target, steps):

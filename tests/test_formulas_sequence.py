@@ -1,4 +1,4 @@
-"""One test per FORMULAS.md row of the sequence models (S1–S5), on cases small enough to
+"""One test per formula row (docs/formulas.md) of the sequence models (S1–S5), on cases small enough to
 work out on paper."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from minidl.models import KerasTextClassifier, TextClassifier
 
 
 def _grad(tensor):
-    return mdl.get_backend().to_numpy(tensor.grad)
+    return mdl.get_backend().to_host(tensor.grad)
 
 
 def _leaf(values):

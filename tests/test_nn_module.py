@@ -284,3 +284,20 @@ def test_summary_restores_modes_and_draws_nothing_random():
 def test_summary_passes_on_a_layer_shape_error():
     with pytest.raises(ValueError, match="flatten"):
         mlp().summary((1, 2, 2))
+
+
+def test_summary_leaves_every_module_as_it_was():
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(shared, nn.ReLU(), shared)  # one module called twice
+    special = nn.Sequential(nn.Linear(3, 2))
+    special.forward = lambda x: special[0](x) * 2  # a forward set on the instance
+    outer = nn.Sequential(model, special)
+    table = outer.summary((1, 3))
+    assert table.count("Linear") == 3  # every call is a row: the shared layer twice
+    assert all("forward" not in vars(module) for module in model.modules())
+    assert vars(special)["forward"] is not None  # the instance's own forward is back
+    x = mdl.tensor(np.ones((1, 3)))
+    np.testing.assert_allclose(special(x).numpy(), 2 * special[0](x).numpy())
+    with pytest.raises(ValueError):  # a failing pass cleans up too
+        outer.summary((1, 5))
+    assert all("forward" not in vars(module) for module in model.modules())

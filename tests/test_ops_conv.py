@@ -21,7 +21,7 @@ def conv2d_oracle(x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
 
 
 def host_grads(tensors):
-    return [mdl.get_backend().to_numpy(t.grad) for t in tensors]
+    return [mdl.get_backend().to_host(t.grad) for t in tensors]
 
 
 @st.composite
@@ -118,7 +118,7 @@ def test_conv2d_skips_unneeded_gradients(backend):
     F.conv2d(x, weight).sum().backward()
     assert x.grad is None
     np.testing.assert_array_equal(
-        mdl.get_backend().to_numpy(weight.grad), np.full((1, 1, 2, 2), 4.0)
+        mdl.get_backend().to_host(weight.grad), np.full((1, 1, 2, 2), 4.0)
     )
 
 
@@ -127,7 +127,7 @@ def test_conv2d_overlapping_windows_add_their_gradients(backend):
     x = mdl.tensor(np.zeros((1, 1, 3, 3)), requires_grad=True)
     F.conv2d(x, mdl.tensor(np.ones((1, 1, 2, 2)))).sum().backward()
     expected = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
-    np.testing.assert_array_equal(mdl.get_backend().to_numpy(x.grad)[0, 0], expected)
+    np.testing.assert_array_equal(mdl.get_backend().to_host(x.grad)[0, 0], expected)
 
 
 # --------------------------------------------------------------------------- errors
@@ -195,7 +195,7 @@ def test_conv_and_pool_give_the_same_numbers_for_any_memory_layout(backend, layo
         out = _conv_relu_pool(x, *params)
         (out * mdl.tensor(upstream)).sum().backward()
         backend_ = mdl.get_backend()
-        return [out.numpy()] + [backend_.to_numpy(t.grad) for t in [x_leaf, *params]]
+        return [out.numpy()] + [backend_.to_host(t.grad) for t in [x_leaf, *params]]
 
     def plain():
         x = leaf(values)
@@ -268,7 +268,7 @@ def test_conv2d_in_many_row_bands_matches_one_band(backend, monkeypatch, stride,
         inputs = [leaf(x), leaf(weight), leaf(bias)]
         out = F.conv2d(*inputs, stride=stride, padding=padding)
         (out * mdl.tensor(upstream)).sum().backward()
-        return [out.numpy()] + [mdl.get_backend().to_numpy(t.grad) for t in inputs]
+        return [out.numpy()] + [mdl.get_backend().to_host(t.grad) for t in inputs]
 
     one_band = run()
     monkeypatch.setitem(conv.BAND_BYTES, mdl.get_backend().name, 1)
@@ -287,10 +287,10 @@ def test_conv_and_pool_backward_twice_with_retain_graph(backend):
     weight, bias = leaf(rng.standard_normal((3, 2, 3, 3))), leaf(rng.standard_normal(3))
     loss = _conv_relu_pool(x, weight, bias).sum()
     loss.backward(retain_graph=True)
-    first = [mdl.get_backend().to_numpy(t.grad).copy() for t in (x, weight, bias)]
+    first = [mdl.get_backend().to_host(t.grad).copy() for t in (x, weight, bias)]
     loss.backward()  # gradients accumulate: twice the first
     for tensor, once in zip((x, weight, bias), first):
-        np.testing.assert_allclose(mdl.get_backend().to_numpy(tensor.grad), 2 * once)
+        np.testing.assert_allclose(mdl.get_backend().to_host(tensor.grad), 2 * once)
 
 
 def test_band_size_is_a_convolution_setting_chosen_per_backend_name():

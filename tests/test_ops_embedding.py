@@ -41,14 +41,14 @@ def test_embedding_values_and_gradient(backend, operands):
         expected[row] += upstream[position]
     if padding is not None:
         expected[padding] = 0
-    np.testing.assert_allclose(mdl.get_backend().to_numpy(weight_tensor.grad), expected, atol=1e-12)
+    np.testing.assert_allclose(mdl.get_backend().to_host(weight_tensor.grad), expected, atol=1e-12)
 
 
 def test_repeated_ids_add_their_gradients(backend):
     weight = leaf(np.zeros((4, 2)))
     F.embedding(mdl.tensor([[1, 1, 3], [1, 0, 0]]), weight).sum().backward()
     np.testing.assert_array_equal(
-        mdl.get_backend().to_numpy(weight.grad), [[2, 2], [3, 3], [0, 0], [1, 1]]
+        mdl.get_backend().to_host(weight.grad), [[2, 2], [3, 3], [0, 0], [1, 1]]
     )
 
 
@@ -68,7 +68,7 @@ def test_embedding_keeps_float32_and_matches_torch(backend):
     assert output.dtype == layer.weight.grad.dtype == np.float32
     np.testing.assert_allclose(output.numpy(), expected.detach().numpy())
     np.testing.assert_allclose(
-        mdl.get_backend().to_numpy(layer.weight.grad), reference.weight.grad.numpy(), atol=1e-6
+        mdl.get_backend().to_host(layer.weight.grad), reference.weight.grad.numpy(), atol=1e-6
     )
 
 
@@ -109,6 +109,6 @@ def test_embedding_backward_twice_with_retain_graph(backend):
     weight = leaf(np.arange(6.0).reshape(3, 2))
     loss = (F.embedding(mdl.tensor([0, 2, 2]), weight) ** 2).sum()
     loss.backward(retain_graph=True)
-    once = mdl.get_backend().to_numpy(weight.grad).copy()
+    once = mdl.get_backend().to_host(weight.grad).copy()
     loss.backward()
-    np.testing.assert_allclose(mdl.get_backend().to_numpy(weight.grad), 2 * once)
+    np.testing.assert_allclose(mdl.get_backend().to_host(weight.grad), 2 * once)

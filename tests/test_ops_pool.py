@@ -17,7 +17,7 @@ from minidl.ops.pool import max_pool2d_simple
 
 
 def host_grad(tensor):
-    return mdl.get_backend().to_numpy(tensor.grad)
+    return mdl.get_backend().to_host(tensor.grad)
 
 
 def max_pool_oracle(x, kernel, stride, padding):
@@ -139,7 +139,7 @@ def test_max_pool_gradient_goes_to_the_argmax_once_even_with_ties(backend):
     x = mdl.tensor(np.array([[[[1.0, 1.0], [0.0, 1.0]]]]), requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
     # Three elements tie for the max: only the first (row order) gets the gradient.
-    np.testing.assert_array_equal(mdl.get_backend().to_numpy(x.grad)[0, 0], [[1, 0], [0, 0]])
+    np.testing.assert_array_equal(mdl.get_backend().to_host(x.grad)[0, 0], [[1, 0], [0, 0]])
 
 
 def test_max_pool_overlapping_windows_add_gradients(backend):
@@ -149,7 +149,7 @@ def test_max_pool_overlapping_windows_add_gradients(backend):
     values[0, 0, 1, 1] = 5.0
     x = mdl.tensor(values, requires_grad=True)
     F.max_pool2d(x, 2, stride=1).sum().backward()
-    grad = mdl.get_backend().to_numpy(x.grad)[0, 0]
+    grad = mdl.get_backend().to_host(x.grad)[0, 0]
     np.testing.assert_array_equal(grad, [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
 
 
@@ -158,7 +158,7 @@ def test_max_pool_padding_never_wins(backend):
     result = F.max_pool2d(x, 2, stride=1, padding=1)
     np.testing.assert_array_equal(result.numpy(), np.full((1, 1, 3, 3), -3.0))
     result.sum().backward()
-    assert mdl.get_backend().to_numpy(x.grad).sum() == 9  # every window's gradient arrived
+    assert mdl.get_backend().to_host(x.grad).sum() == 9  # every window's gradient arrived
 
 
 def test_pools_keep_float32(backend):

@@ -1,4 +1,4 @@
-"""The public API of SPEC.md: names and parameter names are a contract with outside code."""
+"""The public API: its names and parameter names are a contract with outside code."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import minidl as mdl
 from minidl import functional as F
 from minidl import nn, optim
 
-# (callable, its parameters in order, as SPEC.md writes them)
+# (callable, its parameters in order, as the API contract names them)
 SIGNATURES = [
     (F.softmax, ["x", "axis"]),
     (F.log_softmax, ["x", "axis"]),

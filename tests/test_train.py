@@ -169,3 +169,111 @@ def test_history_plot_returns_a_figure():
     figure = history.plot()
     assert len(figure.axes) == 2
     assert history.epochs == [1, 2] and "val_accuracy" in repr(history)
+
+
+# --------------------------------------------------------------------------- another backend
+
+
+class SecondArray(np.ndarray):
+    """The arrays of the second backend: NumPy memory, but their own type, so that
+    ``backend_of`` tells them from NumPy's."""
+
+
+class OpaqueGenerator:
+    """A generator whose state cannot be read, like CuPy's (``bit_generator.state`` is a
+    method there): the second backend saves a seed instead."""
+
+    def __init__(self, seed):
+        self._rng = np.random.default_rng(seed)
+        self.bit_generator = self
+
+    def state(self):
+        raise NotImplementedError("this generator's state cannot be read")
+
+    def random(self, shape, dtype):
+        return self._rng.random(shape, dtype=dtype).view(SecondArray)
+
+
+class SecondBackend(mdl.backend.Backend):
+    """A second backend registered beside NumPy, run by NumPy itself."""
+
+    name = "second"
+    xp = np
+    array_type = SecondArray
+
+    def asarray(self, data, dtype=None):
+        return np.asarray(data, dtype=dtype).view(SecondArray)
+
+    def to_host(self, array):
+        return np.asarray(array).view(np.ndarray)
+
+    def seed(self, seed):
+        self.rng = OpaqueGenerator(seed)
+
+
+@pytest.fixture
+def second_backend():
+    mdl.backend.register("second", SecondBackend)
+    yield mdl.backend.get("second")
+    mdl.set_backend("numpy")
+    mdl.backend._factories.pop("second", None)
+    mdl.backend._built.pop("second", None)
+
+
+def test_backend_rng_state_restores_the_draws(second_backend):
+    for backend in (mdl.backend.get("numpy"), second_backend):
+        backend.seed(5)
+        backend.uniform((3,), np.float32)
+        state = backend.get_rng_state()
+        assert state["backend"] == backend.name
+        assert ("bit_generator" in state) == (backend.name == "numpy")  # exact, or a seed
+        after = backend.to_host(backend.uniform((4,), np.float32))
+        backend.seed(123)
+        backend.set_rng_state(state)
+        np.testing.assert_array_equal(backend.to_host(backend.uniform((4,), np.float32)), after)
+
+
+def test_backend_rng_state_from_another_backend_reseeds_deterministically(second_backend):
+    numpy_backend = mdl.backend.get("numpy")
+    for saver, loader in ((numpy_backend, second_backend), (second_backend, numpy_backend)):
+        saver.seed(7)
+        state = saver.get_rng_state()
+        draws = []
+        for other_seed in (1, 2):
+            loader.seed(other_seed)
+            loader.set_rng_state(state)
+            draws.append(loader.to_host(loader.uniform((4,), np.float32)))
+        np.testing.assert_array_equal(draws[0], draws[1])
+    with pytest.raises(ValueError, match="get_rng_state"):
+        numpy_backend.set_rng_state({"bit_generator": {}})
+
+
+@pytest.mark.parametrize("saved_on, resumed_on", [("numpy", "second"), ("second", "numpy")])
+def test_checkpoint_resumes_on_another_backend(second_backend, tmp_path, saved_on, resumed_on):
+    """A fit checkpoint written on one backend goes on on another: the weights and the
+    optimizer state move there, and its dropout generator is reseeded from the saved one."""
+    loss_fn = nn.CrossEntropyLoss()
+    path = tmp_path / "run.npz"
+    with mdl.use_backend(saved_on):
+        model, optimizer, loader, _, validation = resumable_setup(seed=1)
+        model.to(saved_on)
+        first = fit(model, loss_fn, optimizer, loader, 2, val_loader=validation,
+                    progress=False, checkpoint_path=path)  # fmt: skip
+    assert mdl.load(path)["random"]["backend"]["backend"] == saved_on
+
+    runs = []
+    for seed in (98, 99):  # resuming one checkpoint twice gives the same run, whatever the
+        with mdl.use_backend(resumed_on):  # generators held before
+            model, optimizer, loader, _, validation = resumable_setup(seed=seed)
+            model.to(resumed_on)
+            history = fit(model, loss_fn, optimizer, loader, 4, val_loader=validation,
+                          progress=False, checkpoint_path=path, resume=True)  # fmt: skip
+        assert {parameter.device for parameter in model.parameters()} == {resumed_on}
+        moments = [v for state in optimizer.state for v in state.values() if not isinstance(v, int)]
+        assert moments and {mdl.backend.backend_of(v).name for v in moments} == {resumed_on}
+        runs.append((history, model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    assert len(runs[0][0].train_loss) == 4
+    assert {key: values[:2] for key, values in runs[0][0].records.items()} == first.records
+    for name, weights in runs[0][1].items():
+        np.testing.assert_array_equal(weights, runs[1][1][name], err_msg=name)

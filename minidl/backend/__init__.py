@@ -6,6 +6,7 @@
     get_backend()            the current Backend object (.name, .xp, ...)
     use_backend(name)        the same, scoped to a ``with`` block
     backend_of(array)        the Backend an existing array lives on
+    seed_all(seed)           seed every backend's generator, now and when built later
     tune_malloc()            opt-in: glibc keeps freed arrays for reuse (process-wide)
 
 The start value comes from the environment variable ``MINIDL_BACKEND`` (default
@@ -36,6 +37,7 @@ __all__ = [
     "get",
     "get_backend",
     "register",
+    "seed_all",
     "set_backend",
     "tune_malloc",
     "use_backend",
@@ -57,6 +59,7 @@ _unavailable: dict[str, BackendUnavailableError] = {}
 _current: contextvars.ContextVar[Backend | None] = contextvars.ContextVar(
     "minidl_backend", default=None
 )
+_seed: int | None = None  # the last seed_all(); a backend built later starts from it
 
 
 def register(name: str, backend: BackendSpec) -> None:
@@ -98,10 +101,19 @@ def get(name: str) -> Backend:
             f"the factory of backend {name!r} returned {type(backend).__name__}, not a Backend"
         )
     _built[name] = backend
-    from minidl import random as _random  # a new backend starts from the global seed
-
-    _random.seed_backend(backend)
+    backend.seed(_seed)
     return backend
+
+
+def seed_all(seed: int | None) -> None:
+    """Seed the generator of every backend built so far, and of those built later.
+
+    ``minidl.manual_seed`` calls it; ``None`` means fresh entropy.
+    """
+    global _seed
+    _seed = seed
+    for backend in _built.values():
+        backend.seed(seed)
 
 
 def available() -> list[str]:

@@ -53,7 +53,7 @@ class CupyBackend(Backend):
         self.xp = import_cupy()
         self.array_type = self.xp.ndarray
 
-    def to_numpy(self, array) -> np.ndarray:
+    def to_host(self, array) -> np.ndarray:
         return self.xp.asnumpy(array)
 
     def scatter_add(self, target, index, values) -> None:

@@ -201,7 +201,7 @@ def _as_host_batch(images: Any, name: str) -> tuple[np.ndarray, bool, Any]:
     backend = None
     if hasattr(images, "shape") and not isinstance(images, np.ndarray):
         backend = backend_of(images)
-        images = backend.to_numpy(images)
+        images = backend.to_host(images)
     array = np.asarray(images)
     if array.ndim not in (3, 4):
         raise ValueError(

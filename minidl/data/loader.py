@@ -96,7 +96,7 @@ class DataLoader:
                 fields = _stack_samples([self.dataset[int(i)] for i in indices])
             if self.transform is not None:
                 fields = (self.transform(fields[0], rng=self.generator), *fields[1:])
-            yield tuple(_to_tensor(field, backend) for field in fields)
+            yield tuple(Tensor(backend.to_device(field)) for field in fields)
 
     def _epoch_order(self) -> np.ndarray:
         """The dataset indices of the next epoch, in the order they are read."""
@@ -165,23 +165,10 @@ def _stack_samples(samples: list[Any]) -> tuple[np.ndarray, ...]:
     width = len(samples[0])
     fields = []
     for field in range(width):
-        values = [_host(sample[field]) for sample in samples]
-        stacked = np.stack(values)
+        values = [sample[field] for sample in samples]
+        values = [value.data if isinstance(value, Tensor) else value for value in values]
+        stacked = np.stack([backend_of(value).to_host(value) for value in values])
         if stacked.dtype == np.float64 and isinstance(samples[0][field], float):
             stacked = stacked.astype(np.float32)  # Python floats become float32, as in Tensor
         fields.append(stacked)
     return tuple(fields)
-
-
-def _host(value: Any) -> Any:
-    if isinstance(value, Tensor):
-        return value.numpy()
-    if hasattr(value, "shape"):
-        return backend_of(value).to_numpy(value)
-    return np.asarray(value)
-
-
-def _to_tensor(array: Any, backend: Any) -> Tensor:
-    if backend_of(array) is not backend:
-        array = backend.asarray(backend_of(array).to_numpy(array))
-    return Tensor(array)

@@ -141,7 +141,8 @@ def train_test_split(
         test_count = round(test_fraction * count)
         test_indices, train_indices = order[:test_count], order[test_count:]
     else:
-        groups = _host_array(stratify)
+        groups, _ = _unwrap(stratify)
+        groups = backend_of(groups).to_host(groups)
         if len(groups) != count:
             raise ValueError(f"stratify has {len(groups)} labels for {count} samples")
         test_parts, train_parts = [], []
@@ -159,8 +160,3 @@ def train_test_split(
             part = array[backend_of(array).asarray(indices)]
             result.append(Tensor(part) if isinstance(original, Tensor) else part)
     return result
-
-
-def _host_array(values: Any) -> np.ndarray:
-    array, _ = _unwrap(values)
-    return backend_of(array).to_numpy(array)

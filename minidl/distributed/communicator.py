@@ -187,7 +187,7 @@ def _as_host(buffer: Any) -> np.ndarray:
         if not buffer.flags.c_contiguous:
             raise ValueError("minidl.distributed: collectives need a contiguous buffer")
         return buffer
-    return backend_of(buffer).to_numpy(buffer)
+    return backend_of(buffer).to_host(buffer)
 
 
 def _copy_back(host: np.ndarray, buffer: Any) -> None:

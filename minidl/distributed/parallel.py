@@ -77,7 +77,7 @@ def allreduce_gradients(params: ParameterSource, communicator: Communicator | No
         buffer = _pack([*grads, has_grad])
         communicator.allreduce_sum_(buffer, "allreduce_gradients")
         buffer *= 1.0 / communicator.world_size  # T8: the mean over the P ranks
-        ranks_with_grad = group[0].backend.to_numpy(buffer[-len(group) :])
+        ranks_with_grad = group[0].backend.to_host(buffer[-len(group) :])
         offset = 0
         for param, flag in zip(group, ranks_with_grad):
             mean = buffer[offset : offset + param.data.size].reshape(param.shape)

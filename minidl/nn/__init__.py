@@ -1,6 +1,7 @@
 """Neural-network modules: Module, Parameter, Sequential, layers, losses, init.
 
 module.py  Parameter, Module (parameters, state_dict, train/eval, to, summary), Sequential
+summary.py summary(model, input_shape): the table of layers, output shapes, parameters
 layers.py  Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, Sigmoid, Tanh, Softmax, Flatten, Dropout
 losses.py  MSELoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
 sequence.py Embedding, LSTMCell, LSTM
@@ -22,8 +23,9 @@ from minidl.nn.layers import (
     Tanh,
 )
 from minidl.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
-from minidl.nn.module import Module, Parameter, Sequential, summary
+from minidl.nn.module import Module, Parameter, Sequential
 from minidl.nn.sequence import LSTM, Embedding, LSTMCell
+from minidl.nn.summary import summary
 from minidl.nn.utils import clip_grad_norm
 
 __all__ = [

@@ -24,7 +24,9 @@ from minidl import backend as backends
 from minidl import functional as F
 from minidl.nn import init
 from minidl.nn.module import Module, Parameter
+from minidl.ops.conv import Conv2d as Conv2dOp
 from minidl.ops.conv import as_pair, check_window_fits
+from minidl.ops.linear import Linear as LinearOp
 from minidl.tensor import DEFAULT_FLOAT, Tensor
 
 __all__ = [
@@ -63,7 +65,10 @@ class Linear(Module):
         shape = tuple(x.shape)
         if len(shape) == 0 or shape[-1] != self.in_features:
             raise ValueError(self._shape_error(shape))
-        return F.linear(x, self.weight, self.bias)
+        # The layer made its weight and bias, so only the input needed checking (above,
+        # once, with the layer's own words): the op runs directly, not through F.linear.
+        parameters = (self.weight,) if self.bias is None else (self.weight, self.bias)
+        return LinearOp.apply(x, *parameters)
 
     def _shape_error(self, shape: tuple[int, ...]) -> str:
         name = f"Linear(in_features={self.in_features})"
@@ -132,7 +137,9 @@ class Conv2d(Module):
                 f"{name} expected {self.in_channels} input channels, got input of shape "
                 f"{shape} with {shape[1]} channels (axis 1){hint}"
             )
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        # As in Linear: only the input needed checking, so the op runs directly.
+        parameters = (self.weight,) if self.bias is None else (self.weight, self.bias)
+        return Conv2dOp.apply(x, *parameters, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
         text = (
@@ -231,9 +238,7 @@ class Flatten(Module):
     """(batch, d1, d2, ...) → (batch, d1·d2·...): a feature map becomes a vector per sample (N4)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        if len(x.shape) < 1:
-            raise ValueError("Flatten expects input with a batch axis, got a 0-d tensor")
-        return F.flatten(x)
+        return F.flatten(x)  # which checks that x has a batch axis
 
 
 class Dropout(Module):

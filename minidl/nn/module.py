@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 
 from minidl import backend as backends
-from minidl.autograd import no_grad
 from minidl.backend import Backend, backend_of
 from minidl.errors import CheckpointError
+from minidl.nn.summary import summary
 from minidl.tensor import DEFAULT_FLOAT, Tensor
 
 __all__ = ["Module", "Parameter", "Sequential", "summary"]
@@ -79,9 +79,7 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _summary_rows is None:
-            return self.forward(*args, **kwargs)
-        return _record_call(self, args, kwargs)
+        return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ discovery
     def _attributes(self) -> Iterable[tuple[str, Any]]:
@@ -181,9 +179,9 @@ class Module:
         """
         target = device if isinstance(device, Backend) else backends.get(device)
         for parameter in self.parameters():
-            parameter.data = _on_backend(parameter.data, target)
+            parameter.data = target.to_device(parameter.data)
             if parameter.grad is not None:
-                parameter.grad = _on_backend(parameter.grad, target)
+                parameter.grad = target.to_device(parameter.grad)
         return self
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -216,10 +214,13 @@ class Module:
             )
         # Build every new array before touching any parameter, so that a failure while
         # converting (e.g. out of device memory) still leaves the model as it was.
-        staged = {
-            name: parameter.backend.asarray(_to_host(state_dict[name]).astype(parameter.dtype))
-            for name, parameter in parameters.items()
-        }
+        # The values are copied (astype), so the model never shares memory with them.
+        staged = {}
+        for name, parameter in parameters.items():
+            value = state_dict[name]
+            value = value.data if isinstance(value, Tensor) else value
+            host = backend_of(value).to_host(value).astype(parameter.dtype)
+            staged[name] = parameter.backend.to_device(host)
         for name, parameter in parameters.items():
             parameter.data = staged[name]
 
@@ -248,21 +249,6 @@ class Module:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
-
-
-def _on_backend(array: Any, target: Backend) -> Any:
-    """``array`` on ``target`` (unchanged when already there)."""
-    source = backend_of(array)
-    if source is target:
-        return array
-    return target.asarray(source.to_numpy(array))
-
-
-def _to_host(value: Any) -> np.ndarray:
-    """A state_dict value (NumPy/CuPy array or Tensor) as a host NumPy array."""
-    if isinstance(value, Tensor):
-        return value.numpy()
-    return backend_of(value).to_numpy(value)
 
 
 def _is_numeric_array(value: Any) -> bool:
@@ -362,86 +348,3 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._layers)
-
-
-# ---------------------------------------------------------------------------- summary
-
-# While summary() runs a forward pass, Module.__call__ appends one row per call here.
-_summary_rows: list[dict[str, Any]] | None = None
-_summary_depth = 0
-
-
-def _record_call(module: Module, args: tuple, kwargs: dict) -> Any:
-    """Run ``module.forward`` and note its depth, output shape and own parameter count."""
-    global _summary_depth
-    row = {"module": module, "depth": _summary_depth, "shape": None}
-    _summary_rows.append(row)
-    _summary_depth += 1
-    try:
-        output = module.forward(*args, **kwargs)
-    finally:
-        _summary_depth -= 1
-    row["shape"] = getattr(output, "shape", None)
-    return output
-
-
-def summary(model: Module, input_shape: tuple[int, ...]) -> str:
-    """A table of every layer called on an input of ``input_shape``: output shape, parameters.
-
-    ``input_shape`` includes the batch axis, e.g. ``(1, 784)`` or ``(1, 3, 32, 32)``. The
-    model runs once on zeros (no graph, in eval mode so that nothing random is drawn;
-    its train/eval flags are restored afterwards). The "Params" column counts the
-    parameters a layer owns itself, so the column adds up to the total.
-    """
-    global _summary_rows, _summary_depth
-    first = next(model.parameters(), None)
-    dtype = first.dtype if first is not None else DEFAULT_FLOAT
-    device = first.backend if first is not None else backends.get_backend()
-    sample = Tensor(device.xp.zeros(tuple(input_shape), dtype=dtype))
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
-    _summary_rows, _summary_depth = [], 0
-    try:
-        with no_grad():
-            model(sample)
-        rows = _summary_rows
-    finally:
-        _summary_rows, _summary_depth = None, 0
-        for module, mode in modes:
-            module.training = mode
-    return _format_summary(model, rows, tuple(input_shape))
-
-
-def _format_summary(model: Module, rows: list[dict[str, Any]], input_shape: tuple[int, ...]) -> str:
-    names = {id(module): name for name, module in model.named_modules()}
-    table = [("Layer (type)", "Output shape", "Params")]
-    for row in rows:
-        module = row["module"]
-        own = sum(
-            member.size for _, member in module._own_members() if isinstance(member, Parameter)
-        )
-        name = names.get(id(module), "")
-        label = "  " * row["depth"] + (f"({name}) " if name else "") + type(module).__name__
-        table.append(
-            (label, str(tuple(row["shape"])) if row["shape"] is not None else "-", f"{own:,}")
-        )
-    widths = [max(len(line[column]) for line in table) for column in range(3)]
-    rule = "=" * (sum(widths) + 4)
-
-    def line(cells: tuple[str, str, str]) -> str:
-        return f"{cells[0]:<{widths[0]}}  {cells[1]:<{widths[1]}}  {cells[2]:>{widths[2]}}"
-
-    total = model.num_parameters()
-    trainable = sum(p.size for p in model.parameters() if p.requires_grad)
-    return "\n".join(
-        [
-            f"Input shape: {input_shape}",
-            rule,
-            line(table[0]),
-            rule,
-            *(line(cells) for cells in table[1:]),
-            rule,
-            f"Total params: {total:,}",
-            f"Trainable params: {trainable:,}",
-        ]
-    )

@@ -20,7 +20,7 @@ import numpy as np
 
 from minidl import backend as backends
 from minidl import functional as F
-from minidl import ops, random
+from minidl import random
 from minidl.nn.module import Module, Parameter
 from minidl.ops.shape import Stack
 from minidl.tensor import DEFAULT_FLOAT, Tensor
@@ -194,7 +194,7 @@ class LSTM(Module):
                 f"got shape {x.shape}"
             )
         if self.batch_first:
-            x = ops.transpose(x, (1, 0, 2))
+            x = x.transpose(1, 0, 2)
         steps, batch = x.shape[0], x.shape[1]
         if lengths is not None:
             lengths = F.check_lengths(name, lengths, steps, batch)
@@ -210,7 +210,7 @@ class LSTM(Module):
             final_h.append(h_n)
             final_c.append(c_n)
         if self.batch_first:
-            output = ops.transpose(output, (1, 0, 2))
+            output = output.transpose(1, 0, 2)
         return output, (Stack.apply(*final_h), Stack.apply(*final_c))
 
     def extra_repr(self) -> str:

@@ -41,6 +41,20 @@ class ReLU(Function):
         return grad_output * self.passes
 
 
+def stable_sigmoid(x, exp_neg_abs):
+    """σ(x) from x and e^(−|x|), without overflow (see ``Sigmoid``); shared with the
+    binary cross-entropy of logits, which needs e^(−|x|) as well."""
+    return backend_of(x).xp.where(x >= 0, 1, exp_neg_abs) / (1 + exp_neg_abs)
+
+
+def log_softmax(x, axis):
+    """log softmax(x) along ``axis`` on arrays, stably (see ``LogSoftmax``); shared with
+    the fused cross-entropy."""
+    xp = backend_of(x).xp
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 class Sigmoid(Function):
     """FORMULAS A2: σ(x) = 1 / (1 + e^(−x)).   σ'(x) = σ(x)(1 − σ(x)).
 
@@ -53,8 +67,7 @@ class Sigmoid(Function):
 
     def forward(self, x):
         xp = backend_of(x).xp
-        exp_neg_abs = xp.exp(-xp.abs(x))
-        self.output = xp.where(x >= 0, 1, exp_neg_abs) / (1 + exp_neg_abs)
+        self.output = stable_sigmoid(x, xp.exp(-xp.abs(x)))
         return self.output
 
     def backward(self, grad_output):
@@ -103,10 +116,8 @@ class LogSoftmax(Function):
     """
 
     def forward(self, x, axis=-1):
-        xp = backend_of(x).xp
         self.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
-        self.output = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.output = log_softmax(x, axis)
         return self.output
 
     def backward(self, grad_output):

@@ -9,19 +9,13 @@ from __future__ import annotations
 
 from minidl.autograd import Function
 from minidl.backend import backend_of
+from minidl.ops.activation import log_softmax, stable_sigmoid
 
 # Probabilities are clipped to [BCE_EPS, 1 − BCE_EPS] before the log in binary
 # cross-entropy, so that a prediction of exactly 0 or 1 gives a large but finite loss
 # (−log 1e-7 ≈ 16.1) instead of inf. 1e-7 is also Keras's epsilon. In float16, where
 # 1 − 1e-7 rounds to 1, the dtype's own machine epsilon is used instead.
 BCE_EPS = 1e-7
-
-
-def _log_softmax_rows(logits):
-    """log softmax over the class axis (1), stable: shifted by each row's maximum."""
-    xp = backend_of(logits).xp
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class CrossEntropy(Function):
@@ -43,7 +37,7 @@ class CrossEntropy(Function):
     def forward(self, logits, target):
         xp = backend_of(logits).xp
         batch = logits.shape[0]
-        self.log_probs = _log_softmax_rows(logits)
+        self.log_probs = log_softmax(logits, axis=1)  # the class axis
         self.target = target
         if target.ndim == 1:  # class indices: pick each row's log ŷ of the true class
             picked = xp.take_along_axis(self.log_probs, target[:, None], axis=1)
@@ -144,8 +138,7 @@ class BinaryCrossEntropyWithLogits(Function):
         xp = backend_of(logits).xp
         self.logits, self.target = logits, target
         exp_neg_abs = xp.exp(-xp.abs(logits))
-        # σ(x), stably (see Sigmoid in activation.py), kept for backward.
-        self.sigmoid = xp.where(logits >= 0, 1, exp_neg_abs) / (1 + exp_neg_abs)
+        self.sigmoid = stable_sigmoid(logits, exp_neg_abs)  # kept for backward
         loss = xp.maximum(logits, 0) - logits * target + xp.log1p(exp_neg_abs)
         return loss.sum() / loss.size
 

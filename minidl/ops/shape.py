@@ -55,10 +55,10 @@ class GetItem(Function):
     """
 
     def forward(self, x, index):
-        if hasattr(index, "_ctx"):  # a Tensor used as an index
+        if hasattr(index, "grad_fn"):  # a Tensor used as an index
             index = index.data
         elif isinstance(index, tuple):
-            index = tuple(part.data if hasattr(part, "_ctx") else part for part in index)
+            index = tuple(part.data if hasattr(part, "grad_fn") else part for part in index)
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
         try:
             return x[index]

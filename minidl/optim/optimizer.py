@@ -88,7 +88,12 @@ class Optimizer:
         state = {}
         for index, param_state in enumerate(self.state):
             if param_state:
-                state[str(index)] = {name: _to_host(value) for name, value in param_state.items()}
+                state[str(index)] = {
+                    name: value
+                    if isinstance(value, int)
+                    else backend_of(value).to_host(value).copy()
+                    for name, value in param_state.items()
+                }
         return {
             "hyperparameters": self.hyperparameters(),
             "num_params": len(self.params),
@@ -152,7 +157,7 @@ class Optimizer:
                 f"{type(self).__name__}.load_state_dict: {entry!r} of parameter {index} has "
                 f"shape {array.shape}, but the parameter has shape {param.shape}"
             )
-        return param.backend.asarray(array.astype(param.dtype, copy=True))
+        return param.backend.to_device(array.astype(param.dtype, copy=True))
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{key}={value}" for key, value in self.hyperparameters().items())
@@ -237,15 +242,8 @@ def _fraction(name: str, value: Any, optimizer_name: str) -> float:
     return float(value)
 
 
-def _to_host(value: Any) -> Any:
-    """A state entry as something a checkpoint can hold: host arrays copied, ints kept."""
-    if isinstance(value, int):
-        return value
-    return backend_of(value).to_numpy(value).copy()
-
-
 def _follow_device(param: Tensor, state: dict[str, Any]) -> None:
     """Move a parameter's state arrays to its device if ``model.to(...)`` moved it."""
     for name, value in state.items():
         if not isinstance(value, int) and type(value) is not type(param.data):
-            state[name] = param.backend.asarray(backend_of(value).to_numpy(value))
+            state[name] = param.backend.to_device(value)
