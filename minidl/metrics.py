@@ -183,10 +183,11 @@ def _binary_scores(y_true: Any, scores: Any, name: str) -> tuple[np.ndarray, np.
 
 
 def _host(values: Any) -> np.ndarray:
+    """A Tensor, NumPy/CuPy array or list as a host NumPy array."""
     if isinstance(values, Tensor):
         return values.numpy()
     if hasattr(values, "shape"):
-        return backend_of(values).to_numpy(values)
+        return backend_of(values).to_host(values)
     return np.asarray(values)
 
 
@@ -250,12 +251,7 @@ def _labels(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _class_indices(values: Any, name: str) -> np.ndarray:
     """Indices (N,) from indices, (N, 1) indices, or (N, C) scores / one-hot rows."""
-    if isinstance(values, Tensor):
-        array = values.numpy()
-    elif hasattr(values, "shape"):
-        array = backend_of(values).to_host(values)
-    else:
-        array = np.asarray(values)
+    array = _host(values)
     if array.ndim == 2 and array.shape[1] >= 2:
         return array.argmax(axis=1).astype(np.int64)
     if array.ndim == 2 and array.shape[1] == 1:
