@@ -140,18 +140,20 @@ def numpy_peak_bytes(step) -> int:
 
 
 def torch_peak_bytes(step) -> int:
+    """Peak live bytes of PyTorch's CPU allocator: its allocation/free events in order."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as profiler:
         step()
-    events = sorted(
-        (event.time_range.start, event.cpu_memory_usage)
-        for event in prof.events()
-        if event.cpu_memory_usage
-    )
+    events = [
+        event
+        for event in profiler.profiler.kineto_results.events()
+        if event.name() == "[memory]"
+    ]
+    events.sort(key=lambda event: event.start_ns())
     live = peak = 0
-    for _, change in events:
-        live += change
+    for event in events:
+        live += event.nbytes()
         peak = max(peak, live)
     return peak
 

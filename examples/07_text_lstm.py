@@ -107,16 +107,19 @@ print(f"bag of words: test accuracy {bow_accuracy:.3f}")
 # ```
 #
 # Keras' `pad_sequences` pads **and truncates at the front** by default (S5), so every
-# review ends at step 100 and the LSTM reads the padding first. Its last state goes to
+# review ends at the last step and the LSTM reads the padding first. Its last state goes to
 # the dense layer. `KerasTextClassifier` is this model; its output is the scores before
 # the softmax, which `CrossEntropyLoss` applies together with the categorical
 # cross-entropy. We train with a learning rate of 0.005 instead of Keras' 0.001, so that
-# three epochs suffice.
+# three epochs suffice. The document pads to 100 steps; our reviews have at most 27
+# words, so here 40 steps lose nothing and run 2.5 times faster
+# (`tests/test_formulas_sequence.py::test_X7_keras_text_classifier` trains with 100).
 
 # %%
-ids = pad_sequences([vocab.encode(text) for text in texts], maxlen=100)
-print("a review as the LSTM sees it (the end of its 100 steps):")
-print(" ".join(vocab.decode(ids[0][-24:])))
+MAX_LEN = 40
+ids = pad_sequences([vocab.encode(text) for text in texts], maxlen=MAX_LEN)
+print(f"a review as the LSTM sees it, {MAX_LEN} steps:")
+print(" ".join(vocab.decode(ids[0])))
 
 mdl.manual_seed(0)
 x7 = KerasTextClassifier(len(vocab), embedding_dim=128, lstm_units=64, num_classes=6)
@@ -256,7 +259,7 @@ def replay(model, text):
     weight_ih, weight_hh, bias_ih, bias_hh = (p.numpy() for p in model.lstm.layer_parameters(0))
     hidden = model.lstm.hidden_size
     tokens = vocab.encode(text)
-    steps = pad_sequences([tokens], maxlen=100)[0]
+    steps = pad_sequences([tokens], maxlen=MAX_LEN)[0]
     embedded = model.embedding.weight.numpy()[steps]
     h, c, trace = np.zeros(hidden), np.zeros(hidden), []
     for x_t in embedded:
@@ -290,7 +293,7 @@ plt.tight_layout()
 plt.show()
 with mdl.no_grad():
     for text in (plain_text, negated_text):
-        scores = x7(pad_sequences([vocab.encode(text)], maxlen=100)).numpy()[0]
+        scores = x7(pad_sequences([vocab.encode(text)], maxlen=MAX_LEN)).numpy()[0]
         print(f"{datasets.REVIEW_CLASSES[scores.argmax()]:>14} ← {text!r}")
 
 

@@ -83,11 +83,9 @@ def test_fused_lstm_matches_the_cell_stepped_over_time(backend, operands):
         sum((result * weight).sum() for result, weight in zip(results, upstream)).backward()
     for fused_result, twin_result in zip(fused, twin):
         np.testing.assert_allclose(fused_result.numpy(), twin_result.numpy(), atol=1e-12)
-    to_numpy = mdl.get_backend().to_numpy
+    to_host = mdl.get_backend().to_host
     for fused_input, twin_input in zip(fused_inputs, twin_inputs):
-        np.testing.assert_allclose(
-            to_numpy(fused_input.grad), to_numpy(twin_input.grad), atol=1e-12
-        )
+        np.testing.assert_allclose(to_host(fused_input.grad), to_host(twin_input.grad), atol=1e-12)
 
 
 def test_lstm_outputs_stop_at_each_length(backend):
@@ -309,11 +307,11 @@ def test_clip_grad_norm_scales_all_gradients_together(backend):
     a.grad = mdl.get_backend().asarray(np.array([3.0, 0.0]))
     b.grad = mdl.get_backend().asarray(np.array([4.0]))
     assert nn.clip_grad_norm([a, b], max_norm=1.0) == pytest.approx(5.0)
-    to_numpy = mdl.get_backend().to_numpy
-    np.testing.assert_allclose(to_numpy(a.grad), [0.6, 0.0])
-    np.testing.assert_allclose(to_numpy(b.grad), [0.8])
+    to_host = mdl.get_backend().to_host
+    np.testing.assert_allclose(to_host(a.grad), [0.6, 0.0])
+    np.testing.assert_allclose(to_host(b.grad), [0.8])
     assert nn.clip_grad_norm([a, b], max_norm=10.0) == pytest.approx(1.0)  # below: unchanged
-    np.testing.assert_allclose(to_numpy(b.grad), [0.8])
+    np.testing.assert_allclose(to_host(b.grad), [0.8])
 
 
 def test_clip_grad_norm_matches_torch():
@@ -332,3 +330,17 @@ def test_clip_grad_norm_matches_torch():
 def test_clip_grad_norm_rejects_a_bad_max_norm():
     with pytest.raises(ValueError, match="max_norm must be a positive number, got 0"):
         nn.clip_grad_norm([], 0)
+
+
+@given(
+    arrays=st.integers(1, 3).flatmap(
+        lambda count: st.lists(float_arrays((2, 3)), min_size=count, max_size=count)
+    ),
+    axis=st.integers(0, 2),
+)
+def test_stack_gradient(backend, arrays, axis):
+    # Stack joins the layers' h_n into (num_layers, N, H).
+    inputs = [leaf(array) for array in arrays]
+    stacked = Stack.apply(*inputs, axis=axis)
+    np.testing.assert_array_equal(stacked.numpy(), np.stack(arrays, axis=axis))
+    assert mdl.gradcheck(lambda *a: Stack.apply(*a, axis=axis), inputs)
