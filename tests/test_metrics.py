@@ -198,3 +198,11 @@ def test_T5_T6_bad_input_is_a_clear_error():
         cohen_kappa([0, 1], [0, 1, 1])
     with pytest.raises(ValueError, match="at least one sample"):
         cohen_kappa([], [])
+
+
+@pytest.mark.parametrize("metric", [accuracy, precision, recall, f1_score])
+def test_a_score_of_no_samples_is_refused(metric):
+    with pytest.raises(ValueError, match="of no samples is undefined"):
+        metric([], [])
+    with pytest.raises(ValueError, match="of no samples is undefined"):
+        metric(np.zeros(0, np.int64), np.zeros((0, 3)))
