@@ -129,6 +129,8 @@ for n in sizes:
 # %%
 results_dir = Path.cwd().parent / "benchmarks" / "results"
 result_files = sorted(results_dir.glob("*.json"), key=lambda path: path.stat().st_mtime)
+# only the workload benchmark's files (other benchmarks write their own kinds of results)
+result_files = [path for path in result_files if "cases" in json.loads(path.read_text())]
 if not result_files:
     print(f"no benchmark results in {results_dir}: run `python benchmarks/run.py` first - skipped")
 else:
