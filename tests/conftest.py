@@ -43,6 +43,16 @@ def backend(request):
 
 
 @pytest.fixture(autouse=True)
+def _restore_backend():
+    """Each test starts on the backend the run started on (MINIDL_BACKEND), whatever an
+    earlier test set: otherwise one test's set_backend("numpy") silently moves every
+    later test of a CuPy run to NumPy."""
+    start = mdl.get_backend()
+    yield
+    mdl.set_backend(start)
+
+
+@pytest.fixture(autouse=True)
 def _seeded():
     """Every test starts from the same seed, so failures reproduce."""
     mdl.manual_seed(0)

@@ -167,4 +167,8 @@ def backend_of(array: Any) -> Backend:
     for backend in _built.values():
         if backend.is_array(array):
             return backend
+    if type(array).__module__.startswith("cupy"):
+        # A CuPy array made before anything asked for the cupy backend: build it now
+        # (treating it as NumPy would hit CuPy's refusal of implicit host copies).
+        return get("cupy")
     return _NUMPY
