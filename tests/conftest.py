@@ -32,7 +32,19 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-BACKENDS = mdl.backend.available()
+def _test_backends() -> list[str]:
+    """The backends the ``backend`` fixture runs on: MINIDL_TEST_BACKENDS (e.g.
+    "numpy,strict", where "strict" is the stand-in device of minidl.testing), or every
+    backend available here."""
+    names = [name for name in os.environ.get("MINIDL_TEST_BACKENDS", "").split(",") if name]
+    if "strict" in names:
+        from minidl.testing import StrictDeviceBackend
+
+        mdl.backend.register("strict", StrictDeviceBackend)
+    return names or mdl.backend.available()
+
+
+BACKENDS = _test_backends()
 
 
 @pytest.fixture(params=BACKENDS)
