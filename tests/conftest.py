@@ -32,6 +32,7 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+
 def _test_backends() -> list[str]:
     """The backends the ``backend`` fixture runs on: MINIDL_TEST_BACKENDS (e.g.
     "numpy,strict", where "strict" is the stand-in device of minidl.testing), or every
