@@ -122,7 +122,7 @@ for n in sizes:
 # %% [markdown]
 # ## 3. The benchmark suite's latest results
 #
-# `minidl bench` (or `python benchmarks/run.py`) times the documents' workloads on every
+# `python benchmarks/run.py` (from a checkout) times the documents' workloads on every
 # backend, and writes one JSON file per run to `benchmarks/results/`. Here we plot the
 # median time of each workload and contender from the newest file, if there is one.
 
@@ -130,7 +130,7 @@ for n in sizes:
 results_dir = Path.cwd().parent / "benchmarks" / "results"
 result_files = sorted(results_dir.glob("*.json"), key=lambda path: path.stat().st_mtime)
 if not result_files:
-    print(f"no benchmark results in {results_dir}: run `minidl bench` first - skipped")
+    print(f"no benchmark results in {results_dir}: run `python benchmarks/run.py` first - skipped")
 else:
     latest = json.loads(result_files[-1].read_text())
     cases = [case["key"] for case in latest["cases"]]

@@ -5,7 +5,7 @@ minidl train --model cnn --epochs 10 --save digits.npz
 minidl train --dataset diabetes      regression: test MSE against predicting the mean
 mpiexec -n 2 minidl train --distributed   data-parallel on 2 ranks (pip install minidl[dist])
 minidl info                          version, Python, NumPy/CuPy, backends, GPU
-minidl bench --help                  the backend benchmark suite (minidl.bench)
+minidl bench                         time the documents' networks on every backend
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from minidl import recipes
+
 DATASETS = ("digits", "breast_cancer", "diabetes", "mnist", "fashion-mnist")
 IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist")
-OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
-DEFAULT_LR = {"gd": 0.5, "sgd": 0.05, "momentum": 0.01, "adam": 1e-3}
 DEFAULT_EPOCHS = {
     "digits": 30,
     "breast_cancer": 30,
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--optimizer",
-        choices=OPTIMIZERS,
+        choices=recipes.OPTIMIZERS,
         default="adam",
         help="gd uses the whole training set as one batch (FORMULAS O1)",
     )
@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="data-parallel over the ranks of mpiexec -n P (MPI; NCCL with --backend cupy)",
     )
 
-    commands.add_parser("bench", help="the backend benchmark suite (minidl bench --help)")
+    commands.add_parser(
+        "bench", help="time the documents' networks on every backend (minidl bench --help)"
+    )
     commands.add_parser("info", help="versions, backends and devices")
     return parser
 
@@ -210,20 +212,11 @@ def load_task(args: argparse.Namespace) -> Task:
 
 
 def build_model(args: argparse.Namespace, task: Task):
-    from minidl import models
-
-    if args.model == "cnn":
-        channels, size = task.x_train.shape[1], task.x_train.shape[2]
-        return models.cnn(channels, size, task.num_outputs)
-    return models.mlp(task.x_train.shape[1], (64, 64), task.num_outputs)
+    return recipes.model_for(args.model, task.x_train.shape[1:], task.num_outputs)
 
 
 def build_optimizer(args: argparse.Namespace, model):
-    from minidl import optim
-
-    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
-    make = {"gd": optim.GD, "sgd": optim.SGD, "momentum": optim.Momentum, "adam": optim.Adam}
-    return make[args.optimizer](model.parameters(), lr=lr)
+    return recipes.optimizer(args.optimizer, model.parameters(), args.lr)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -450,12 +443,9 @@ def run_info() -> int:
 
 
 def run_bench(argv: list[str]) -> int:
-    try:
-        from minidl.bench import main as bench_main
-    except ImportError as error:
-        print(f"minidl bench: the benchmark suite is not available here ({error})", file=sys.stderr)
-        return 1
-    return int(bench_main(argv) or 0)
+    from minidl import bench
+
+    return bench.main(argv)
 
 
 if __name__ == "__main__":

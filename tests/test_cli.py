@@ -223,6 +223,22 @@ def test_bench_delegates_its_arguments(monkeypatch):
     assert received == [["--quick", "--backend", "numpy"]]
 
 
+@pytest.mark.parametrize("opt_out", [None, "0"])
+def test_train_and_bench_tune_malloc_for_their_own_process(monkeypatch, opt_out):
+    import minidl.bench
+
+    calls = []
+    monkeypatch.setattr(mdl.backend, "tune_malloc", lambda: calls.append("tuned") or True)
+    monkeypatch.setattr(minidl.bench, "main", lambda argv: 0)
+    if opt_out is None:
+        monkeypatch.delenv("MINIDL_MALLOC_TUNING", raising=False)
+    else:
+        monkeypatch.setenv("MINIDL_MALLOC_TUNING", opt_out)
+    assert cli.main(["bench"]) == 0
+    assert cli.main(["train", "--epochs", "1", "--no-progress"]) == 0
+    assert calls == ([] if opt_out == "0" else ["tuned", "tuned"])
+
+
 def test_train_backend_defaults_to_the_environment_variable(monkeypatch, capsys):
     monkeypatch.setenv("MINIDL_BACKEND", "nonsense")
     assert cli.main(["train", "--epochs", "1", "--no-progress"]) != 0
