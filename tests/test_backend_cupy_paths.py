@@ -105,3 +105,22 @@ def test_seeding_does_not_build_the_generator_until_a_draw():
 
 def test_scatter_add_is_the_base_class_add_at_on_every_backend():
     assert "scatter_add" not in vars(cupy_backend.CupyBackend)
+
+
+def test_unavailable_backends_come_with_their_reason(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` fails
+    monkeypatch.delitem(mdl.backend._built, "cupy", raising=False)
+    monkeypatch.delitem(mdl.backend._unavailable, "cupy", raising=False)
+    reasons = mdl.backend.unavailable()
+    assert "numpy" not in reasons
+    assert "not installed" in reasons["cupy"] and "pip install" in reasons["cupy"]
+
+
+def test_minidl_bench_says_why_a_backend_is_not_measured(capsys, monkeypatch):
+    from minidl import bench
+
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    monkeypatch.delitem(mdl.backend._built, "cupy", raising=False)
+    monkeypatch.delitem(mdl.backend._unavailable, "cupy", raising=False)
+    assert bench.main(["--backends", "numpy,cupy"]) == 2
+    assert "cupy is unavailable" in capsys.readouterr().out

@@ -40,6 +40,7 @@ __all__ = [
     "seed_all",
     "set_backend",
     "tune_malloc",
+    "unavailable",
     "use_backend",
 ]
 
@@ -126,6 +127,17 @@ def available() -> list[str]:
             continue
         names.append(name)
     return names
+
+
+def unavailable() -> dict[str, str]:
+    """The registered backends that cannot run here, each with the reason (for messages)."""
+    reasons = {}
+    for name in _factories:
+        try:
+            get(name)
+        except BackendUnavailableError as error:
+            reasons[name] = str(error)
+    return reasons
 
 
 def built() -> list[Backend]:
