@@ -15,12 +15,17 @@ from minidl.testing.strict import API, HostDeviceMixError
 
 @pytest.fixture
 def strict():
-    mdl.backend.register("strict", StrictDeviceBackend)
+    """The stand-in, registered for this test (and left registered when the run's
+    MINIDL_TEST_BACKENDS had already registered it)."""
+    registered = "strict" in mdl.backend._factories
+    if not registered:
+        mdl.backend.register("strict", StrictDeviceBackend)
     try:
         yield mdl.backend.get("strict")
     finally:
-        mdl.backend._factories.pop("strict", None)
-        mdl.backend._built.pop("strict", None)
+        if not registered:
+            mdl.backend._factories.pop("strict", None)
+            mdl.backend._built.pop("strict", None)
 
 
 def test_an_implicit_copy_to_the_host_is_refused(strict):
