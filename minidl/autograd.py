@@ -29,9 +29,12 @@ gets it from ``bind_tensor_class``, which ``tensor.py`` calls once, right after 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from minidl.backend import backend_of
 from minidl.errors import AnomalyError, DeviceMismatchError, GraphFreedError
@@ -39,35 +42,53 @@ from minidl.errors import AnomalyError, DeviceMismatchError, GraphFreedError
 if TYPE_CHECKING:
     from minidl.tensor import Tensor
 
+DEFAULT_FLOAT = np.float32  # the dtype of floats made from Python numbers and integers
+_FLOAT64 = np.dtype(np.float64)
+
 # --------------------------------------------------------------------------- grad mode
 
-_grad_enabled = True
-_anomaly_enabled = False
+# Both modes are per thread (and per asyncio task), as in PyTorch: a ContextVar gives
+# every thread its own value, starting from the default. So one thread's no_grad()
+# (inference, an optimizer step) never stops another thread from recording.
+_grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("grad_enabled", default=True)
+_anomaly_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "anomaly_enabled", default=False
+)
 
 
 def is_grad_enabled() -> bool:
-    """Whether new ops are recorded for backward."""
-    return _grad_enabled
+    """Whether new ops are recorded for backward (in this thread)."""
+    return _grad_enabled.get()
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether ``detect_anomaly()`` checks ops for NaN/inf (in this thread)."""
+    return _anomaly_enabled.get()
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Context manager (and decorator) that switches recording on or off inside it."""
+    """Context manager (and decorator) that switches recording on or off inside it, in
+    the thread that enters it."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
+        self._tokens: list[contextvars.Token] = []  # one per nested entry
+
+    def _recreate_cm(self) -> _GradMode:
+        # As a decorator, each call gets its own manager, so calls in several threads
+        # never share the tokens of one.
+        return _GradMode(self.enabled)
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self.previous = _grad_enabled
-        _grad_enabled = self.enabled
+        self._tokens.append(_grad_enabled.set(self.enabled))
 
     def __exit__(self, *exc_info: Any) -> None:
-        global _grad_enabled
-        _grad_enabled = self.previous
+        _grad_enabled.reset(self._tokens.pop())
 
 
 def no_grad() -> _GradMode:
-    """``with no_grad():`` ops inside build no graph and save nothing (inference, updates)."""
+    """``with no_grad():`` ops inside build no graph and save nothing (inference, updates).
+    Only the thread that enters it stops recording."""
     return _GradMode(False)
 
 
@@ -78,16 +99,16 @@ def enable_grad() -> _GradMode:
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Check every op's output and gradients for NaN/inf and name the op that made the first.
+    """Check every op's output and gradients for NaN/inf and name the op that made the first
+    (in this thread).
 
     Slow (one extra pass over every array), so it is off unless asked for.
     """
-    global _anomaly_enabled
-    previous, _anomaly_enabled = _anomaly_enabled, True
+    token = _anomaly_enabled.set(True)
     try:
         yield
     finally:
-        _anomaly_enabled = previous
+        _anomaly_enabled.reset(token)
 
 
 def _check_finite(array: Any, what: str) -> None:
@@ -158,13 +179,15 @@ class Function:
         function = cls()
         # Under no_grad() no input wants a gradient, so forward need not save anything.
         function.needs_input_grad = needs_input_grad = (
-            tuple(needs_input_grad) if _grad_enabled else (False,) * len(needs_input_grad)
+            tuple(needs_input_grad) if _grad_enabled.get() else (False,) * len(needs_input_grad)
         )
         data = function.forward(*arrays, **options)
         if type(data) is not array_type:  # NumPy ufuncs turn 0-d results into scalars
             data = backend_of(data).xp.asarray(data)
+        if data.dtype == _FLOAT64:
+            data = _without_float64_promotion(data, arrays)
         output = tensor_class._from_op(data)
-        if _anomaly_enabled:
+        if _anomaly_enabled.get():
             _check_finite(output.data, f"the output of {cls.__name__}")
         if True in needs_input_grad:
             # Link to the parents' graph nodes (the op that made each, or the leaf tensor
@@ -187,6 +210,24 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def _without_float64_promotion(data: Any, arrays: list[Any]) -> Any:
+    """The dtype rule: float64 only when an input is float64.
+
+    NumPy makes float64 out of integers (int / int, exp(int), int + 0.5) and out of an
+    integer array with a float32 one. PyTorch, and minidl, give the widest float dtype
+    among the inputs instead, or the default float32 when no input is a float.
+    """
+    widest = None
+    for array in arrays:
+        dtype = getattr(array, "dtype", None)
+        if dtype is not None and dtype.kind == "f":
+            if dtype == _FLOAT64:
+                return data  # a float64 input: float64 is what was asked for
+            if widest is None or dtype.itemsize > widest.itemsize:
+                widest = dtype
+    return data.astype(DEFAULT_FLOAT if widest is None else widest)
 
 
 def _check_same_device(op_name: str, inputs: tuple[Any, ...]) -> None:
@@ -252,6 +293,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             "computed from has requires_grad=True (or it was computed under no_grad())"
         )
     grad = _initial_grad(root, grad)
+    check_anomalies = _anomaly_enabled.get()
     root_node = root.grad_fn or root
     uses_left = count_uses(root_node)
     grads = {id(root_node): grad}
@@ -287,7 +329,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
                 dtype = parent.output_dtype if isinstance(parent, Function) else parent.data.dtype
                 if input_grad.dtype != dtype:
                     input_grad = input_grad.astype(dtype)
-                if _anomaly_enabled:
+                if check_anomalies:
                     _check_finite(input_grad, f"the gradient {type(function).__name__} sent back")
                 grads[key] = input_grad if key not in grads else grads[key] + input_grad
             uses_left[key] -= 1

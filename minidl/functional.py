@@ -221,7 +221,7 @@ def conv2d(
         )
     check_window_fits("conv2d", x.shape, weight.shape[2:], strides, paddings)
     if x.shape[1] != weight.shape[1]:
-        hint = "; it looks channels-last (NHWC): use x.transpose(0, 3, 1, 2)"
+        hint = "; it looks channels-last (NHWC): use x.permute(0, 3, 1, 2)"
         raise ValueError(
             f"conv2d: weight of shape {weight.shape} expects {weight.shape[1]} input "
             f"channels, got input of shape {x.shape} with {x.shape[1]} channels (axis 1)"

@@ -22,14 +22,12 @@ import numpy as np
 
 from minidl import autograd
 from minidl import backend as backends
-from minidl.autograd import Function
+from minidl.autograd import DEFAULT_FLOAT, Function
 from minidl.backend import Backend, backend_of
 from minidl.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from minidl.ops.elementwise import Abs, Clip, Exp, Log, Sqrt
-from minidl.ops.reduction import Max, Mean, Sum
+from minidl.ops.reduction import LogSumExp, Max, Mean, Min, Sum, Var
 from minidl.ops.shape import GetItem, Reshape, Transpose
-
-DEFAULT_FLOAT = np.float32
 
 
 class Tensor:
@@ -104,6 +102,25 @@ class Tensor:
     def is_leaf(self) -> bool:
         """True for tensors the user made (not computed by a recorded op)."""
         return self.grad_fn is None
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """``np.asarray(x)`` for a host tensor (its array itself, not a copy). A device
+        tensor refuses, as a CuPy array does: call ``x.numpy()`` to copy it to the host."""
+        if not isinstance(self.data, np.ndarray):
+            raise TypeError(
+                f"np.asarray() of a tensor on {self.device!r} would copy it to the host "
+                "silently; call x.numpy() for that"
+            )
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a name the class does not have: a PyTorch habit gets a pointer.
+        hint = _PYTORCH_NAMES.get(name)
+        if hint is None:
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        raise AttributeError(f"Tensor has no {name}() (PyTorch's name); {hint}")
 
     @property
     def T(self) -> Tensor:
@@ -266,28 +283,90 @@ class Tensor:
         return int(self.item())
 
     # ------------------------------------------------------------------ methods
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    # Reductions take NumPy's names (axis, keepdims); PyTorch's dim/keepdim get a pointer.
+    def sum(self, axis: Any = None, keepdims: bool = False, **pytorch: Any) -> Tensor:
+        _no_pytorch_keywords("sum", pytorch)
         return Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: Any = None, keepdims: bool = False, **pytorch: Any) -> Tensor:
+        _no_pytorch_keywords("mean", pytorch)
         return Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: Any = None, keepdims: bool = False, **pytorch: Any) -> Tensor:
+        """The largest value over ``axis`` (all axes by default); ties share the gradient.
+        PyTorch's ``max(dim)`` also returns the indices: use ``argmax(axis)`` for those."""
+        _no_pytorch_keywords("max", pytorch)
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis: Any = None) -> Tensor:
-        """Index of the largest value (no gradient)."""
-        return Tensor(self.data.argmax(axis=axis))
+    def min(self, axis: Any = None, keepdims: bool = False, **pytorch: Any) -> Tensor:
+        """The smallest value over ``axis`` (all axes by default); ties share the gradient."""
+        _no_pytorch_keywords("min", pytorch)
+        return Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, **pytorch: Any) -> Tensor:
+        """Index of the largest value (the first of ties) over ``axis``, or in the
+        flattened tensor; int64, no gradient."""
+        _no_pytorch_keywords("argmax", pytorch)
+        return Tensor(self.data.argmax(axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, **pytorch: Any) -> Tensor:
+        """Index of the smallest value (the first of ties); int64, no gradient."""
+        _no_pytorch_keywords("argmin", pytorch)
+        return Tensor(self.data.argmin(axis=axis, keepdims=keepdims))
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, **pytorch: Any) -> Tensor:
+        """log Σ eˣ over ``axis``, stable for large x; its gradient is softmax(x)."""
+        _no_pytorch_keywords("logsumexp", pytorch)
+        return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def var(
+        self, axis: Any = None, keepdims: bool = False, correction: int = 1, **pytorch: Any
+    ) -> Tensor:
+        """Variance Σ(x − x̄)²/(n − correction) over ``axis``: Bessel's correction 1 by
+        default, as in PyTorch (NumPy's default is 0); correction=0 for the population."""
+        _no_pytorch_keywords("var", pytorch)
+        return Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+
+    def std(
+        self, axis: Any = None, keepdims: bool = False, correction: int = 1, **pytorch: Any
+    ) -> Tensor:
+        """Standard deviation √var (same ``correction`` as ``var``)."""
+        _no_pytorch_keywords("std", pytorch)
+        return Sqrt.apply(Var.apply(self, axis=axis, keepdims=keepdims, correction=correction))
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return Reshape.apply(self, shape=tuple(shape))
 
-    def transpose(self, *axes: Any) -> Tensor:
+    def permute(self, *axes: Any) -> Tensor:
+        """The axes in a new order: ``x.permute(2, 0, 1)`` puts axis 2 first."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return Transpose.apply(self, axes=axes or None)
+        if len(axes) != self.ndim:
+            raise ValueError(
+                f"permute needs an order of all {self.ndim} axes of shape {self.shape}, got {axes}"
+            )
+        return Transpose.apply(self, axes=tuple(axes))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """``x.transpose(a, b)`` swaps axes a and b, as in PyTorch; ``x.transpose()``
+        reverses all axes, like ``x.T``. For any other order, use ``x.permute``."""
+        if not axes:
+            return Transpose.apply(self, axes=None)
+        if len(axes) != 2 or not all(isinstance(a, (int, np.integer)) for a in axes):
+            raise TypeError(
+                f"transpose(a, b) swaps two axes (PyTorch's meaning), got transpose"
+                f"{axes if len(axes) != 1 else '(' + repr(axes[0]) + ')'}; for a full order "
+                f"of the axes use x.permute(...), e.g. x.permute(0, 3, 1, 2)"
+            )
+        order = list(range(self.ndim))
+        for a in axes:
+            if not -self.ndim <= a < self.ndim:
+                raise ValueError(f"transpose: axis {a} is out of range for shape {self.shape}")
+        first, second = axes[0] % self.ndim, axes[1] % self.ndim
+        order[first], order[second] = order[second], order[first]
+        return Transpose.apply(self, axes=tuple(order))
 
     def exp(self) -> Tensor:
         return Exp.apply(self)
@@ -357,6 +436,35 @@ def tensor(
     if array is data or (hasattr(array, "base") and array.base is data):
         array = array.copy()
     return Tensor(array, requires_grad=requires_grad)
+
+
+# ------------------------------------------------------------------ PyTorch habits
+
+# PyTorch method names a learner may type, and what minidl calls them.
+_PYTORCH_NAMES = {
+    "view": "use x.reshape(...)",
+    "unsqueeze": "use x[None] (a new first axis) or x.reshape(...)",
+    "squeeze": "use x.reshape(...) without the size-1 axes",
+    "cuda": 'use x.to("cupy")',
+    "cpu": 'use x.to("numpy")',
+    "dim": "use x.ndim",
+    "amax": "use x.max(axis)",
+    "amin": "use x.min(axis)",
+}
+
+
+def _no_pytorch_keywords(method: str, keywords: dict[str, Any]) -> None:
+    """Refuse PyTorch's ``dim=``/``keepdim=`` with the NumPy names minidl uses."""
+    if not keywords:
+        return
+    renames = {"dim": "axis", "keepdim": "keepdims"}
+    for name in keywords:
+        if name in renames:
+            raise TypeError(
+                f"{method}() takes {renames[name]}=, not {name}= (minidl uses NumPy's names): "
+                f"x.{method}({renames[name]}=...)"
+            )
+    raise TypeError(f"{method}() got an unexpected keyword argument {next(iter(keywords))!r}")
 
 
 # ------------------------------------------------------------------ other operands

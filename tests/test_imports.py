@@ -28,7 +28,7 @@ LAYERS = [
     ["minidl.random"],
     ["minidl.autograd"],
     ["minidl.ops"],
-    ["minidl.tensor"],
+    ["minidl.tensor", "minidl.creation"],
     ["minidl.functional", "minidl.gradcheck"],
     ["minidl.nn"],
     ["minidl.optim"],

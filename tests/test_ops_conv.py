@@ -204,7 +204,7 @@ def test_conv_and_pool_give_the_same_numbers_for_any_memory_layout(backend, layo
     def other():
         if layout == "batch innermost":  # stored (C, H, W, N), viewed as NCHW
             x = leaf(values.transpose(1, 2, 3, 0))
-            return x, x.transpose((3, 0, 1, 2))
+            return x, x.permute(3, 0, 1, 2)
         if layout == "transposed view":  # stored (W, H, C, N)
             x = leaf(values.transpose(3, 2, 1, 0))
             return x, x.transpose()

@@ -23,13 +23,31 @@ def test_reshape(backend, x, data):
 
 
 @given(x=float_arrays(hnp.array_shapes(min_dims=1, max_dims=4, max_side=3)), data=st.data())
-def test_transpose(backend, x, data):
+def test_permute_and_transpose(backend, x, data):
     axes = tuple(data.draw(st.permutations(range(x.ndim))))
+    first, second = (
+        data.draw(st.integers(-x.ndim, x.ndim - 1)),
+        data.draw(st.integers(0, x.ndim - 1)),
+    )
     t = leaf(x)
-    np.testing.assert_array_equal(t.transpose(axes).numpy(), x.transpose(axes))
+    np.testing.assert_array_equal(t.permute(axes).numpy(), x.transpose(axes))
+    np.testing.assert_array_equal(t.permute(*axes).numpy(), x.transpose(axes))
+    np.testing.assert_array_equal(t.transpose(first, second).numpy(), np.swapaxes(x, first, second))
+    np.testing.assert_array_equal(t.transpose().numpy(), x.transpose())
     np.testing.assert_array_equal(t.T.numpy(), x.T)
-    assert mdl.gradcheck(lambda v: v.transpose(axes), [t])
+    assert mdl.gradcheck(lambda v: v.permute(axes), [t])
+    assert mdl.gradcheck(lambda v: v.transpose(first, second), [t])
     assert mdl.gradcheck(lambda v: v.T, [t])
+
+
+def test_transpose_swaps_two_axes_like_pytorch(backend):
+    x = mdl.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.transpose(0, 1).numpy(), np.arange(6.0).reshape(2, 3).T)
+    assert mdl.tensor(np.zeros((2, 3, 4))).transpose(0, 2).shape == (4, 3, 2)
+    with pytest.raises(TypeError, match=r"x.permute\(0, 3, 1, 2\)"):
+        mdl.tensor(np.zeros((2, 3, 4))).transpose(2, 0, 1)
+    with pytest.raises(ValueError, match="order of all 3 axes"):
+        mdl.tensor(np.zeros((2, 3, 4))).permute(0, 2)
 
 
 @given(

@@ -132,7 +132,7 @@ class Conv2d(Module):
         if shape[1] != self.in_channels:
             hint = ""
             if shape[3] == self.in_channels:
-                hint = "; it looks channels-last (NHWC): use x.transpose(0, 3, 1, 2)"
+                hint = "; it looks channels-last (NHWC): use x.permute(0, 3, 1, 2)"
             raise ValueError(
                 f"{name} expected {self.in_channels} input channels, got input of shape "
                 f"{shape} with {shape[1]} channels (axis 1){hint}"

@@ -194,7 +194,7 @@ class LSTM(Module):
                 f"got shape {x.shape}"
             )
         if self.batch_first:
-            x = x.transpose(1, 0, 2)
+            x = x.transpose(0, 1)
         steps, batch = x.shape[0], x.shape[1]
         if lengths is not None:
             lengths = F.check_lengths(name, lengths, steps, batch)
@@ -210,7 +210,7 @@ class LSTM(Module):
             final_h.append(h_n)
             final_c.append(c_n)
         if self.batch_first:
-            output = output.transpose(1, 0, 2)
+            output = output.transpose(0, 1)
         return output, (Stack.apply(*final_h), Stack.apply(*final_c))
 
     def extra_repr(self) -> str:

@@ -33,3 +33,18 @@ class SGD(GD):
 
     with the gradient of one sample or one mini-batch (one step per batch).
     """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+    ) -> None:
+        # PyTorch's SGD takes momentum=; minidl keeps FORMULAS O3 in its own class.
+        if momentum != 0:
+            raise TypeError(
+                f"optim.SGD is plain gradient descent (FORMULAS O2) and takes no momentum; "
+                f"use optim.Momentum(params, lr, momentum={momentum!r}) for momentum (O3)"
+            )
+        super().__init__(params, lr, weight_decay)
