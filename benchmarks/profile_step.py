@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's minidl
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's packages
 
-from minidl.bench.cases import select_cases  # noqa: E402
+from benchmarks.workloads import select_cases  # noqa: E402
+from minidl.backend import tune_malloc  # noqa: E402
 
 
 def steady_ms(step, steps: int) -> float:
@@ -46,7 +47,7 @@ def profile_torch(case, steps: int, top: int) -> None:
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from minidl.bench.machine import blas_info
+    from benchmarks.harness.machine import blas_info
 
     torch.set_num_threads(blas_info()["threads"] or 1)
     prepared = case.build_torch("cpu")
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--torch", action="store_true", help="profile PyTorch's step too")
     args = parser.parse_args()
+    tune_malloc()  # as benchmarks/run.py and minidl train do
     case = select_cases(args.workload, quick=False)[0]
     profile_minidl(case, args.steps, args.top)
     if args.torch and case.build_torch is not None:

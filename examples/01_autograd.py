@@ -51,62 +51,87 @@ L = d**2  # 16
 print("e =", e.item(), " d =", d.item(), " L =", L.item())
 
 # %% [markdown]
-# The graph is stored backwards: every tensor made by an op keeps that op in `grad_fn`, and
-# the op keeps its inputs. The leaves (`a`, `b`, `c`) have no `grad_fn`. This walk starts at
-# `L` and prints what each tensor was made from.
+# minidl recorded a graph while it computed `L`. `mdl.viz.graph(L)` returns it as plain
+# data: the nodes (tensors and the ops between them) and the edges, from the leaves
+# (`a`, `b`, `c`, which we made) to the root `L`. Naming the tensors (`names=`) labels
+# them; an intermediate shows its value while we still hold it.
 
 # %%
-names = {id(t): name for name, t in {"a": a, "b": b, "c": c, "e": e, "d": d, "L": L}.items()}
+names = {"a": a, "b": b, "c": c, "e": e, "d": d, "L": L}
+graph = mdl.viz.graph(L, names=names)
+label = {node["id"]: node["label"] for node in graph["nodes"]}
+print("nodes, each after what it is computed from:")
+for node in graph["nodes"]:
+    if node["kind"] == "op":
+        print(f"  {node['label']}")
+    else:
+        leaf = "  (leaf)" if node["leaf"] else ""
+        print(f"  {node['label']} = {node['value']:g}{leaf}")
+print("edges:")
+for source, target in graph["edges"]:
+    print(f"  {label[source]} → {label[target]}")
 
+# %% [markdown]
+# The exponent 2 in `d**2` is a constant: nothing flows back to it, so it is not part of
+# the graph. `mdl.viz.draw(L)` draws the same graph with Graphviz (`mdl.viz.to_dot(L)`
+# gives its DOT text without it): leaves orange, computed tensors grey, ops blue.
 
-def show_graph(tensor, depth=0):
-    """Print the tensor, the op that made it and, indented, that op's inputs."""
-    if not isinstance(tensor, mdl.Tensor):  # a plain number, such as the exponent 2
-        print("    " * depth + f"{tensor!r}  (constant)")
-        return
-    name = names.get(id(tensor), "constant")
-    op = tensor.grad_fn
-    made_by = f"  ← {type(op).__name__}" if op is not None else "  (leaf)"
-    print("    " * depth + f"{name} = {tensor.item():g}" + made_by)
-    if op is not None:
-        for parent in op.inputs:
-            show_graph(parent, depth + 1)
+# %%
+from IPython.display import display  # noqa: E402
 
-
-show_graph(L)
+if mdl.viz.graphviz_available():
+    display(mdl.viz.draw(L, names=names))
+else:
+    print("Graphviz's `dot` is not installed here (apt-get install graphviz / brew install")
+    print("graphviz draws the picture); the same graph as DOT text:")
+    print(mdl.viz.to_dot(L, names=names))
 
 # %% [markdown]
 # ## 2. Backward by hand
 #
-# The chain rule, from the output back to the leaves. Each step multiplies by one local
-# derivative:
+# The chain rule, from the output back to the leaves. Each step multiplies the gradient
+# that reached a node by one local derivative:
 #
 # | quantity | rule | value |
 # |---|---|---|
-# | $\partial L/\partial d$ | $2d$ | $8$ |
+# | $\partial L/\partial L$ | start | $1$ |
+# | $\partial L/\partial d$ | $\partial L/\partial L \cdot 2d$ | $8$ |
+# | $\partial L/\partial e$ | $\partial L/\partial d \cdot 1$ (from $d = e + c$) | $8$ |
 # | $\partial L/\partial c$ | $\partial L/\partial d \cdot 1$ | $8$ |
-# | $\partial L/\partial e$ | $\partial L/\partial d \cdot 1$ | $8$ |
-# | $\partial L/\partial a$ | $\partial L/\partial e \cdot b$ | $-24$ |
+# | $\partial L/\partial a$ | $\partial L/\partial e \cdot b$ (from $e = a b$) | $-24$ |
 # | $\partial L/\partial b$ | $\partial L/\partial e \cdot a$ | $16$ |
 
 # %%
-dL_dd = 2 * d.item()
-by_hand = {"a": dL_dd * b.item(), "b": dL_dd * a.item(), "c": dL_dd * 1.0}
+dL_dL = 1.0
+dL_dd = dL_dL * 2 * d.item()
+dL_de = dL_dd * 1.0
+by_hand = {
+    "L": dL_dL, "d": dL_dd, "e": dL_de, "c": dL_dd * 1.0,
+    "a": dL_de * b.item(), "b": dL_de * a.item(),
+}  # fmt: skip
 print(by_hand)
 
 # %% [markdown]
-# ## 3. The same with `backward()`
+# ## 3. The same with `backward()`, and every gradient on the way
 #
 # `L.backward()` visits the graph in reverse topological order. At each op it applies
-# the op's local rule, and it leaves ∂L/∂leaf in `leaf.grad`. It then frees the graph,
-# so calling it a second time raises an error.
+# the op's local rule, and it leaves ∂L/∂leaf in `leaf.grad`. An intermediate tensor's
+# gradient only passes through, unless we ask for it: `retain_grad()` keeps it in
+# `.grad`, and `register_hook(fn)` calls `fn(grad)` the moment it is computed (a hook
+# may also return a changed gradient, as gradient clipping does). Afterwards the graph
+# is freed, so calling `backward()` a second time raises an error.
 
 # %%
+for name in ("e", "d", "L"):
+    names[name].retain_grad()
+    names[name].register_hook(lambda grad, name=name: print(f"hook: dL/d{name} = {float(grad):g}"))
 L.backward()
-by_autograd = {"a": float(a.grad), "b": float(b.grad), "c": float(c.grad)}
-print("by hand    ", by_hand)
-print("by autograd", by_autograd)
-assert by_hand == by_autograd
+
+# %%
+print(f"{'node':8s}{'by hand':>10s}{'backward()':>12s}")
+for name, tensor in names.items():
+    print(f"dL/d{name:4s}{by_hand[name]:10g}{float(tensor.grad):12g}")
+    assert by_hand[name] == float(tensor.grad)
 
 # %% [markdown]
 # ## 4. Checking a backward with `gradcheck`
@@ -196,20 +221,30 @@ assert abs(w1 - 2.2) < 1e-12 and abs(w2 - 2.36) < 1e-12
 # %%
 grid = np.linspace(1.5, 3.5, 200)
 steps = np.array([h[1] for h in history])
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(grid, (grid - 3) ** 2, color="0.6", label="L(w) = (w − 3)²")
-ax.plot(steps, (steps - 3) ** 2, "o-", color="C0", label="gradient descent, α = 0.1")
-ax.plot([2.34], [(2.34 - 3) ** 2], "x", color="C3", markersize=10, label="document's w₂ = 2.34")
+fig, (whole, zoom) = plt.subplots(1, 2, figsize=(11, 3.8))
+for ax in (whole, zoom):
+    ax.plot(grid, (grid - 3) ** 2, color="0.6", label="L(w) = (w − 3)²")
+    ax.plot(steps, (steps - 3) ** 2, "o-", color="C0", label="gradient descent, α = 0.1")
+    ax.plot(
+        [2.34], [(2.34 - 3) ** 2], "s", markersize=9, markerfacecolor="none",
+        markeredgecolor="C3", markeredgewidth=2, label="document's w₂ = 2.34 (E2)",
+    )  # fmt: skip
+    ax.set_xlabel("w (the weight)")
+    ax.set_ylabel("L(w)")
 for step, value, _ in history[:3]:
-    ax.annotate(
-        f"w{step} = {value:.2f}",
-        (value, (value - 3) ** 2),
-        textcoords="offset points",
-        xytext=(5, 8),
-    )
-ax.set_xlabel("w")
-ax.set_ylabel("L")
-ax.legend()
+    whole.annotate(
+        f"w{step} = {value:.2f}", (value, (value - 3) ** 2), textcoords="offset points",
+        xytext=(6, 8),
+    )  # fmt: skip
+whole.set_title("five steps of gradient descent on L = (w − 3)²")
+whole.legend()
+# Zoomed in, the document's w₂ (2.34) and the right one (2.36) are visibly apart.
+zoom.set_xlim(2.28, 2.42)
+zoom.set_ylim(0.33, 0.52)
+zoom.annotate("w₂ = 2.36 (right)", (2.36, 0.64**2), textcoords="offset points", xytext=(8, 8))
+zoom.annotate("2.34 (document)", (2.34, 0.66**2), textcoords="offset points", xytext=(-40, -22))
+zoom.set_title("step 2 close up: erratum E2")
+plt.tight_layout()
 plt.show()
 
 # %% [markdown]

@@ -45,15 +45,23 @@ mdl.manual_seed(0)
 #
 # `load_digits()` returns the pixels already scaled to $[0, 1]$ (the value divided by
 # 16, the 8×8 version of D2's $x/255$). We keep a quarter of the images for testing, with
-# the same share of each digit in both parts. Then we standardize every pixel with the
-# training set's mean and standard deviation (D1): $x' = (x - \mu)/\sigma$.
+# the same share of each digit in both parts, and look at the test set only once, at the
+# end. A fifth of the rest is the validation set: the curves during training are
+# measured on it, and it is what we would tune the learning rate or the number of
+# epochs on. Then we standardize every pixel with the training set's mean and standard
+# deviation (D1): $x' = (x - \mu)/\sigma$.
 
 # %%
 x, y = datasets.load_digits()
 x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=0, stratify=y)
+x_train, x_val, y_train, y_val = train_test_split(
+    x_train, y_train, test_size=0.2, seed=0, stratify=y_train
+)
 x_train, mean, std = standardize(x_train)
+x_val, _, _ = standardize(x_val, mean, std)
 x_test, _, _ = standardize(x_test, mean, std)
-print("train", x_train.shape, " test", x_test.shape, " classes", np.bincount(y_train))
+print("train", x_train.shape, " validation", x_val.shape, " test", x_test.shape)
+print("images per digit in the training set:", np.bincount(y_train))
 
 fig, axes = plt.subplots(1, 10, figsize=(10, 1.3))
 for digit, ax in enumerate(axes):
@@ -86,7 +94,7 @@ def x3(inputs=64):
 mdl.manual_seed(0)
 model_x3 = x3()
 train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True, seed=0)
-test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=256)
+val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=256)
 start = time.perf_counter()
 history_x3 = mdl.train.fit(
     model_x3,
@@ -94,11 +102,11 @@ history_x3 = mdl.train.fit(
     optim.Momentum(model_x3.parameters(), lr=0.001, momentum=0.9),
     train_loader,
     epochs=80,
-    val_loader=test_loader,
+    val_loader=val_loader,
     progress=False,
 )
 print(f"X3 trained in {time.perf_counter() - start:.1f} s")
-history_x3.plot()
+history_x3.plot(title="X3 (64–128–64–10, SGD + momentum) on the digits, validation set")
 plt.show()
 
 # %% [markdown]
@@ -124,11 +132,11 @@ history_x4 = mdl.train.fit(
     optim.Adam(model_x4.parameters(), lr=0.001),
     DataLoader(TensorDataset(x_train, y_train_one_hot), batch_size=32, shuffle=True, seed=0),
     epochs=10,
-    val_loader=DataLoader(TensorDataset(x_test, one_hot(y_test, 10)), batch_size=256),
+    val_loader=DataLoader(TensorDataset(x_val, one_hot(y_val, 10)), batch_size=256),
     progress=False,
 )
 print(f"X4 trained in {time.perf_counter() - start:.1f} s")
-history_x4.plot()
+history_x4.plot(title="X4 (64–64–64–10, Adam) on the digits, validation set")
 plt.show()
 
 # %% [markdown]
@@ -159,7 +167,10 @@ for ax, (name, model) in zip(axes, [("X3 (SGD + momentum)", model_x3), ("X4 (Ada
         if count:
             ax.text(column, row, count, ha="center", va="center", fontsize=7,
                     color="white" if count > matrix.max() / 2 else "black")  # fmt: skip
-    ax.set(xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10), title=name)
+    ax.set(
+        xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10),
+        title=f"{name}: test set, images per cell",
+    )  # fmt: skip
     print(
         f"{name:20s} accuracy {metrics.accuracy(y_test, predicted):.3f}   "
         f"macro precision {metrics.precision(y_test, predicted, average='macro'):.3f}   "

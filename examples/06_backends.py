@@ -22,6 +22,7 @@
 
 # %%
 import json
+import re
 import time
 from pathlib import Path
 
@@ -122,34 +123,44 @@ for n in sizes:
 # %% [markdown]
 # ## 3. The benchmark suite's latest results
 #
-# `minidl bench` (or `python benchmarks/run.py`) times the documents' workloads on every
+# `python benchmarks/run.py` (from a checkout) times the documents' workloads on every
 # backend, and writes one JSON file per run to `benchmarks/results/`. Here we plot the
 # median time of each workload and contender from the newest file, if there is one.
 
 # %%
 results_dir = Path.cwd().parent / "benchmarks" / "results"
-result_files = sorted(results_dir.glob("*.json"), key=lambda path: path.stat().st_mtime)
+
+
+def run_time(path):
+    """The run's date and time, from the file name (e.g. amd-epyc-2c-20261123-195410.json):
+    file times are all the same in a fresh clone, so they cannot say which run is newest."""
+    found = re.search(r"(\d{8}-\d{6})", path.name)
+    return found.group(1) if found else ""
+
+
+result_files = sorted(results_dir.glob("*.json"), key=run_time)
 if not result_files:
-    print(f"no benchmark results in {results_dir}: run `minidl bench` first - skipped")
+    print(f"no benchmark results in {results_dir}: run `python benchmarks/run.py` first - skipped")
 else:
     latest = json.loads(result_files[-1].read_text())
-    cases = [case["key"] for case in latest["cases"]]
-    contenders = sorted({c["label"] for case in latest["cases"] for c in case["contenders"]})
-    width = 0.8 / len(contenders)
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(cases)), 4))
+    cases = latest["cases"]
+    contenders = sorted({c["label"] for case in cases for c in case["contenders"]})
+    height = 0.8 / len(contenders)
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(cases) * len(contenders) + 1.5))
+    rows = np.arange(len(cases))[::-1]  # the first case at the top
     for index, label in enumerate(contenders):  # one colour per contender, grouped by case
         medians = [
-            next(
-                (c["stats"]["median_ms"] for c in case["contenders"] if c["label"] == label), np.nan
-            )
-            for case in latest["cases"]
+            next((c["stats"]["median_ms"] for c in case["contenders"] if c["label"] == label), np.nan)
+            for case in cases
         ]
-        ax.bar(np.arange(len(cases)) + index * width, medians, width, label=label)
-    ax.set_xticks(
-        np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=60, ha="right", fontsize=8
+        ax.barh(rows - index * height, medians, height, label=label)
+    ax.set_yticks(rows - 0.4 + height / 2, [case["title"] for case in cases], fontsize=8)
+    ax.set_xscale("log")
+    ax.set(
+        xlabel="median time per step (ms, log scale; shorter is faster)",
+        title=f"benchmark run of {latest['date'][:16].replace('T', ' ')} "
+        f"({latest['machine']['cpu_model']}, {latest['machine']['cpu_cores']} cores)",
     )
-    ax.set_yscale("log")
-    ax.set(ylabel="median ms per step (log scale)", title=f"benchmarks: {result_files[-1].name}")
     ax.legend()
     plt.tight_layout()
     plt.show()

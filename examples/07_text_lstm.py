@@ -112,8 +112,7 @@ print(f"bag of words: test accuracy {bow_accuracy:.3f}")
 # the softmax, which `CrossEntropyLoss` applies together with the categorical
 # cross-entropy. We train with a learning rate of 0.005 instead of Keras' 0.001, so that
 # three epochs suffice. The document pads to 100 steps; our reviews have at most 27
-# words, so here 40 steps lose nothing and run 2.5 times faster
-# (`tests/test_formulas_sequence.py::test_X7_keras_text_classifier` trains with 100).
+# words, so here 40 steps lose nothing and run 2.5 times faster.
 
 # %%
 MAX_LEN = 40

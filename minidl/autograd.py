@@ -141,6 +141,8 @@ class Function:
     """
 
     released = False
+    hooks: list | tuple = ()  # register_hook(fn) on the op's output tensor
+    retained: Any = None  # weak reference to the output tensor, after retain_grad()
 
     def forward(self, *arrays: Any, **options: Any) -> Any:
         raise NotImplementedError
@@ -204,9 +206,12 @@ class Function:
         return output
 
     def release(self) -> None:
-        """Drop every array saved for backward, and the links to the inputs."""
+        """Drop every array saved for backward, the links to the inputs and the hooks."""
+        retained = self.retained  # a weak link: the output tensor still retains its grad
         self.__dict__.clear()
         self.released = True
+        if retained is not None:
+            self.retained = retained
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -304,6 +309,8 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
         grad_output = grads.pop(id(node), None)
         if not isinstance(node, Function):  # a leaf tensor
             if grad_output is not None:
+                if node._hooks:
+                    grad_output = _run_hooks(node._hooks, grad_output)
                 _accumulate_leaf(node, grad_output, handed_to_leaves)
             continue
         function = node
@@ -313,6 +320,8 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
                 "were freed by the first backward(). Pass backward(retain_graph=True) the "
                 "first time if you need to call it twice, or recompute the forward pass"
             )
+        if grad_output is not None and (function.hooks or function.retained is not None):
+            grad_output = _see_output_grad(function, grad_output)
         # No gradient reached this node (every path to it sent None): its inputs
         # still count it as one use done.
         input_grads = function.backward(grad_output) if grad_output is not None else ()
@@ -356,6 +365,35 @@ def _initial_grad(root: Tensor, grad: Any) -> Any:
             f"backward(grad) expected a gradient of shape {root.shape} (the tensor's), "
             f"got {tuple(grad.shape)}"
         )
+    return grad
+
+
+def _see_output_grad(function: Function, grad_output: Any) -> Any:
+    """∂L/∂output of ``function`` is complete: run its output tensor's hooks, then keep
+    a copy in that tensor's ``.grad`` if it asked with ``retain_grad()``."""
+    if function.hooks:
+        grad_output = _run_hooks(function.hooks, grad_output)
+    tensor = function.retained() if function.retained is not None else None
+    if tensor is not None:  # its own copy: the array also flows on to the inputs
+        tensor.grad = grad_output.copy() if tensor.grad is None else tensor.grad + grad_output
+    return grad_output
+
+
+def _run_hooks(hooks: list, grad: Any) -> Any:
+    """Pass ``grad`` through each hook in turn; a hook's non-None result replaces it."""
+    for hook in list(hooks):
+        result = hook(grad)
+        if result is None:
+            continue
+        if isinstance(result, _Tensor):
+            result = result.data
+        if getattr(result, "shape", None) != grad.shape:
+            raise ValueError(
+                f"the gradient hook {getattr(hook, '__name__', hook)!r} returned a gradient "
+                f"of shape {getattr(result, 'shape', type(result).__name__)}, expected "
+                f"{grad.shape} (the tensor's shape); return an array of that shape, or None"
+            )
+        grad = result if result.dtype == grad.dtype else result.astype(grad.dtype)
     return grad
 
 

@@ -44,9 +44,20 @@ MSE_REDUCTIONS = ("mean", "half_sum", "sum")
 # --------------------------------------------------------------------------- helpers
 
 
-def _as_tensor(x: Any) -> Tensor:
-    """A tensor as is; raw arrays and numbers wrapped (on the current backend)."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+def _as_tensor(x: Any, function: str = "this function") -> Tensor:
+    """A tensor as is; raw arrays and numbers wrapped (on the current backend).
+
+    Lists and other containers are refused, as in PyTorch: their dtype and device would
+    be guesses.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if not (isinstance(x, (numbers.Real, np.generic)) or hasattr(x, "__array__")):
+        raise TypeError(
+            f"{function} expected a Tensor (or a NumPy/CuPy array), got {type(x).__name__}; "
+            "make one with minidl.tensor(data), e.g. minidl.tensor([[0.5, 1.0]])"
+        )
+    return Tensor(x)
 
 
 def _target_tensor(target: Any, like: Tensor) -> Tensor:
@@ -131,28 +142,28 @@ def _pool_arguments(
 
 def relu(x: Tensor) -> Tensor:
     """FORMULAS A1: max(0, x), elementwise. Derivative 1 for x ≥ 0 (1 at exactly 0), else 0."""
-    x = _as_tensor(x)
+    x = _as_tensor(x, "relu")
     _require_float("relu", "input", x)
     return ReLU.apply(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """FORMULAS A2: σ(x) = 1/(1 + e^(−x)), elementwise; derivative σ(1 − σ). Stable for any x."""
-    x = _as_tensor(x)
+    x = _as_tensor(x, "sigmoid")
     _require_float("sigmoid", "input", x)
     return Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
     """FORMULAS A3: tanh(x) = (eˣ − e^(−x))/(eˣ + e^(−x)), elementwise; derivative 1 − tanh²."""
-    x = _as_tensor(x)
+    x = _as_tensor(x, "tanh")
     _require_float("tanh", "input", x)
     return Tanh.apply(x)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """FORMULAS A4: e^(x_i) / Σ_j e^(x_j) along ``axis`` (shifted by the max: stable)."""
-    x = _as_tensor(x)
+    x = _as_tensor(x, "softmax")
     _require_float("softmax", "input", x)
     _check_axis("softmax", x, axis)
     return Softmax.apply(x, axis=axis)
@@ -160,7 +171,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log of FORMULAS A4: x_i − log Σ_j e^(x_j) along ``axis``, computed stably."""
-    x = _as_tensor(x)
+    x = _as_tensor(x, "log_softmax")
     _require_float("log_softmax", "input", x)
     _check_axis("log_softmax", x, axis)
     return LogSoftmax.apply(x, axis=axis)
@@ -176,7 +187,8 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     b, the bias: (out_features,) or None. Returns (..., out_features).
     """
     weight, bias = W, b  # the public parameter names are W and b; descriptive ones below
-    x = _as_tensor(x)
+    x = _as_tensor(x, "linear")
+    _require_float("linear", "input", x)
     if weight.ndim != 2:
         raise ValueError(
             f"linear expected a 2-D weight of shape (out_features, in_features), got shape "
@@ -212,7 +224,8 @@ def conv2d(
     "valid" (no padding) by default, so 3×3 with a 3×3 kernel gives 1×1 (erratum E7).
     """
     weight, bias = W, b  # the public parameter names are W and b; descriptive ones below
-    x = _as_tensor(x)
+    x = _as_tensor(x, "conv2d")
+    _require_float("conv2d", "input", x)
     strides, paddings = as_pair(stride, "stride"), as_pair(padding, "padding")
     if weight.ndim != 4:
         raise ValueError(
@@ -247,7 +260,7 @@ def max_pool2d(
     Padding (at most half the kernel) is −inf, so it never wins. The gradient goes to
     each window's maximum.
     """
-    x = _as_tensor(x)
+    x = _as_tensor(x, "max_pool2d")
     _require_float("max_pool2d", "input", x)
     kernel, strides, paddings = _pool_arguments("max_pool2d", x, kernel_size, stride, padding)
     return MaxPool2d.apply(x, kernel_size=kernel, stride=strides, padding=paddings)
@@ -263,7 +276,7 @@ def avg_pool2d(
 
     Padding counts as zeros in the mean (the divisor is always kH·kW).
     """
-    x = _as_tensor(x)
+    x = _as_tensor(x, "avg_pool2d")
     _require_float("avg_pool2d", "input", x)
     kernel, strides, paddings = _pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
     return AvgPool2d.apply(x, kernel_size=kernel, stride=strides, padding=paddings)
@@ -277,7 +290,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
         raise ValueError(f"dropout probability p must be a number in [0, 1), got {p!r}")
-    x = _as_tensor(x)
+    x = _as_tensor(x, "dropout")
     if not training or p == 0:
         return x
     _require_float("dropout", "input", x)
@@ -286,7 +299,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 def flatten(x: Tensor) -> Tensor:
     """(N, d1, d2, ...) -> (N, d1·d2·...): keeps the batch axis (FORMULAS N4's input)."""
-    x = _as_tensor(x)
+    x = _as_tensor(x, "flatten")
     if x.ndim == 0:
         raise ValueError("flatten expected a tensor with a batch axis, got a 0-d tensor")
     return x.reshape(x.shape[0], -1)
@@ -387,7 +400,7 @@ def lstm(
     state after its last real step. One op (``minidl.ops.recurrent.LSTMLayer``) runs all
     steps forward and backward; stepping ``lstm_cell`` over time gives the same numbers.
     """
-    x = _as_tensor(x)
+    x = _as_tensor(x, "lstm")
     _require_float("lstm", "input", x)
     if x.ndim != 3:
         raise ValueError(
@@ -447,7 +460,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     prediction = pred  # pred is the public parameter name
     if reduction not in MSE_REDUCTIONS:
         raise ValueError(f"mse_loss reduction must be one of {MSE_REDUCTIONS}, got {reduction!r}")
-    prediction = _as_tensor(prediction)
+    prediction = _as_tensor(prediction, "mse_loss")
     _require_float("mse_loss", "predictions", prediction)
     target = _float_target(_target_tensor(target, prediction), prediction)
     _check_same_shape("mse_loss", prediction, target)
@@ -466,7 +479,7 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
     (softmax − y)/N (FORMULAS L7) for rows that sum to 1, (softmax·Σ_k y_k − y)/N for
     any others. Stable for logits of any size.
     """
-    logits = _as_tensor(logits)
+    logits = _as_tensor(logits, "cross_entropy")
     _require_float("cross_entropy", "logits", logits)
     if logits.ndim != 2:
         raise ValueError(
@@ -520,12 +533,17 @@ def binary_cross_entropy(prob: Tensor, target: Any) -> Tensor:
     binary_cross_entropy_with_logits is the stabler choice when you have the logits.
     """
     probability = prob  # prob is the public parameter name
-    probability = _as_tensor(probability)
+    probability = _as_tensor(probability, "binary_cross_entropy")
     _require_float("binary_cross_entropy", "probabilities", probability)
     target = _float_target(_target_tensor(target, probability), probability)
     _check_same_shape("binary_cross_entropy", probability, target)
     _require_nonempty("binary_cross_entropy", "probabilities and targets", probability)
     xp = probability.backend.xp
+    if bool(xp.any(xp.isnan(probability.data))):
+        raise ValueError(
+            "binary_cross_entropy got NaN probabilities (from a NaN in the model's output "
+            "or in the data?); run the forward pass inside minidl.detect_anomaly() to find it"
+        )
     if bool(xp.any((probability.data < 0) | (probability.data > 1))):
         raise ValueError(
             "binary_cross_entropy expected probabilities in [0, 1], got values from "
@@ -542,7 +560,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
 
     Gradient at the logits: (σ(x) − y)/n. Finite for logits of any size.
     """
-    logits = _as_tensor(logits)
+    logits = _as_tensor(logits, "binary_cross_entropy_with_logits")
     _require_float("binary_cross_entropy_with_logits", "logits", logits)
     target = _float_target(_target_tensor(target, logits), logits)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)

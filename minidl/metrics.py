@@ -14,7 +14,8 @@ With ``average="binary"`` precision, recall and F1 are about the class ``pos_lab
 with ``average="macro"`` they are the unweighted mean over the classes that occur in
 ``y_true`` or ``y_pred``. Where a ratio has nothing to divide by (no predicted
 positives for precision, no actual positives for recall, P + R = 0 for F1), the value
-is 0.0, silently.
+is 0.0, silently. Empty ``y_true`` and ``y_pred`` are refused (ValueError): a score of
+no samples is undefined.
 """
 
 from __future__ import annotations
@@ -32,8 +33,7 @@ AVERAGES = ("binary", "macro")
 def accuracy(y_true: Any, y_pred: Any) -> float:
     """FORMULAS M1: accuracy = correct / total."""
     true, predicted = _labels(y_true, y_pred)
-    if len(true) == 0:
-        return 0.0
+    _refuse_empty(true, "accuracy")
     return float((true == predicted).sum() / len(true))
 
 
@@ -111,6 +111,7 @@ def _averaged(per_class, y_true: Any, y_pred: Any, average: str, pos_label: int)
     if average not in AVERAGES:
         raise ValueError(f"average must be one of {AVERAGES}, got {average!r}")
     true, predicted = _labels(y_true, y_pred)
+    _refuse_empty(true, per_class.__name__.removeprefix("_per_class_"))
     classes = np.union1d(true, predicted)
     if average == "binary":
         if len(classes) > 2:
@@ -119,9 +120,15 @@ def _averaged(per_class, y_true: Any, y_pred: Any, average: str, pos_label: int)
                 f"({classes.tolist()[:10]}); use average='macro' for several classes"
             )
         return per_class(true, predicted, pos_label)
-    if len(classes) == 0:
-        return 0.0
     return float(np.mean([per_class(true, predicted, label) for label in classes]))
+
+
+def _refuse_empty(true: np.ndarray, metric: str) -> None:
+    if len(true) == 0:
+        raise ValueError(
+            f"{metric} of no samples is undefined: y_true and y_pred are empty "
+            "(an empty validation set?)"
+        )
 
 
 def _labels(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:

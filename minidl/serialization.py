@@ -10,6 +10,13 @@ Everything else (the nesting of dicts, lists and tuples, and numbers, strings, b
 and None) is described in one extra entry, ``__minidl__``: a JSON text that ``load``
 reads to rebuild the same structure. Nothing is pickled, in either direction.
 
+That entry is written first, and it holds a manifest: every array's entry name, shape,
+dtype and CRC-32. ``load`` checks the file against it, so a damaged zip directory that
+hides entries, or an entry whose data was swapped, is an error rather than a checkpoint
+with parts missing. Each array is read straight into its final NumPy array (no second
+copy), after checking that the size its header declares is the size of its data.
+Checkpoints of format version 1 (before the manifest) still load, with a warning.
+
 Atomic: ``save`` writes a temporary file in the same directory, flushes it to disk
 (``os.fsync``) and then renames it over ``path`` (``os.replace``, atomic on POSIX and
 Windows). A crash at any moment leaves either the old file or the new one, never half
@@ -23,14 +30,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import json
+import math
 import os
 import secrets
 import signal
 import stat
 import threading
+import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,8 +53,12 @@ __all__ = ["save", "load", "check_save_target"]
 
 METADATA_ENTRY = "__minidl__"
 FORMAT_NAME = "minidl-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added the manifest; version 1 files still load, with a warning
+READABLE_VERSIONS = (1, 2)
+MAX_NESTING = 100  # dicts/lists/tuples inside each other, on save and on load
+READ_CHUNK_BYTES = 1 << 20
 JSON_SCALARS = (bool, int, float, str, type(None))
+SCALAR_KINDS = "biuf"  # NumPy scalars kept with their dtype: bool, ints, floats
 
 
 # ---------------------------------------------------------------------------- save
@@ -65,15 +78,23 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike) -> None:
         raise TypeError(f"save expected a dict (e.g. a state_dict), got {type(obj).__name__}{hint}")
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, (), arrays)  # checks every value before any file is touched
-    metadata = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "tree": tree})
-    arrays[METADATA_ENTRY] = np.array(metadata)
+    manifest = {name: _manifest_row(array) for name, array in arrays.items()}
+    metadata = json.dumps(
+        {"format": FORMAT_NAME, "version": FORMAT_VERSION, "tree": tree, "manifest": manifest}
+    )
     path = os.fspath(path)
     _check_names_a_file(path)
-    _write_atomically(path, arrays)
+    # The description goes first: a zip directory cut short loses its last entries.
+    _write_atomically(path, {METADATA_ENTRY: np.array(metadata), **arrays})
 
 
 def _encode(value: Any, where: tuple, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """A JSON description of ``value``; its arrays are put into ``arrays`` under new names."""
+    if len(where) > MAX_NESTING:
+        raise ValueError(
+            f"save: the object is nested more than {MAX_NESTING} levels deep (at "
+            f"{_describe(where[:3])}...); is a list or dict inside itself?"
+        )
     if isinstance(value, Mapping):
         items = []
         for key, item in value.items():
@@ -89,7 +110,7 @@ def _encode(value: Any, where: tuple, arrays: dict[str, np.ndarray]) -> dict[str
         return {kind: [_encode(item, (*where, index), arrays) for index, item in enumerate(value)]}
     if isinstance(value, JSON_SCALARS):
         return {"value": value}
-    if isinstance(value, np.generic):
+    if isinstance(value, np.generic) and value.dtype.kind in SCALAR_KINDS:
         return {"scalar": value.item(), "dtype": value.dtype.str}
     value = value.data if isinstance(value, Tensor) else value
     backend = backend_of(value)
@@ -101,6 +122,30 @@ def _encode(value: Any, where: tuple, arrays: dict[str, np.ndarray]) -> dict[str
     name = _entry_name(where, arrays)
     arrays[name] = backend.to_host(value)
     return {"array": name}
+
+
+def _manifest_row(array: np.ndarray) -> dict[str, Any]:
+    return {
+        "shape": list(array.shape),
+        "dtype": _json_form(np.lib.format.dtype_to_descr(array.dtype)),
+        "crc32": zlib.crc32(_bytes_in_file_order(array)),
+    }
+
+
+def _json_form(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def _bytes_in_file_order(array: np.ndarray) -> memoryview | bytes:
+    """The array's data as ``numpy.lib.format`` writes it (Fortran order for an array
+    that is only Fortran-contiguous, C order otherwise), without a copy where possible."""
+    if array.dtype.itemsize == 0 or array.size == 0:
+        return b""
+    if array.flags.f_contiguous and not array.flags.c_contiguous:
+        array = array.T
+    elif not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)
+    return memoryview(array.reshape(-1).view(np.uint8))
 
 
 def _entry_name(where: tuple, taken: dict[str, np.ndarray]) -> str:
@@ -323,81 +368,180 @@ def load(path: str | os.PathLike) -> Any:
     """Read a checkpoint written by ``save`` and rebuild the saved structure.
 
     Arrays come back as host NumPy arrays. A plain ``.npz`` written by ``numpy.savez``
-    loads as a flat dict of its arrays. A missing, empty, truncated, corrupt or
+    loads as a flat dict of its arrays. A missing, empty, truncated, corrupt, crafted or
     non-``.npz`` file raises CheckpointError naming the file and the problem.
     """
     path = os.fspath(path)
-    arrays = _read_npz(path)
-    if METADATA_ENTRY not in arrays:
-        return arrays
-    try:
-        metadata = json.loads(arrays.pop(METADATA_ENTRY).item())
-        if metadata.get("format") != FORMAT_NAME:
-            raise ValueError(f"unknown format {metadata.get('format')!r}")
-        if metadata.get("version") != FORMAT_VERSION:
-            raise ValueError(
-                f"it has format version {metadata.get('version')!r}; this minidl reads "
-                f"version {FORMAT_VERSION}"
-            )
-        return _decode(metadata["tree"], arrays)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise CheckpointError(
-            f"cannot load checkpoint {path!r}: its description entry ({METADATA_ENTRY}) is "
-            f"damaged or from another program ({type(error).__name__}: {error})"
-        ) from None
-
-
-def _read_npz(path: str) -> dict[str, np.ndarray]:
-    """Every array in the .npz at ``path``, checked against its CRC; CheckpointError otherwise."""
 
     def fail(problem: str) -> CheckpointError:
         return CheckpointError(f"cannot load checkpoint {path!r}: {problem}")
 
+    arrays, first_entry = _read_npz(path, fail)
+    if METADATA_ENTRY not in arrays:
+        if first_entry == METADATA_ENTRY + ".npy":
+            raise fail(
+                f"its zip directory does not list its first entry ({METADATA_ENTRY}), so "
+                "the directory is damaged and other entries may be missing too"
+            )
+        return arrays
+    try:
+        metadata = json.loads(arrays.pop(METADATA_ENTRY).item())
+        if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+            raise ValueError("unknown format")
+        version = metadata.get("version")
+        if version not in READABLE_VERSIONS:
+            raise ValueError(
+                f"it has format version {version!r}; this minidl reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}"
+            )
+        if version >= 2:
+            _check_manifest(metadata["manifest"], arrays, fail)
+        else:
+            warnings.warn(
+                f"checkpoint {path!r} was written by an older minidl (format version 1), "
+                "without a manifest of its arrays: an entry lost to damage can go unnoticed; "
+                "save it again to add one",
+                stacklevel=2,
+            )
+        return _decode(metadata["tree"], arrays, depth=0)
+    except CheckpointError:
+        raise
+    except RecursionError:
+        raise fail(
+            f"its description entry ({METADATA_ENTRY}) is nested too deeply to be a "
+            "checkpoint: the file is crafted or damaged"
+        ) from None
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as error:
+        raise fail(
+            f"its description entry ({METADATA_ENTRY}) is damaged or from another program "
+            f"({type(error).__name__}: {error})"
+        ) from None
+
+
+def _read_npz(path: str, fail: Any) -> tuple[dict[str, np.ndarray], str]:
+    """Every array in the .npz at ``path`` (CRC-checked), and the name its first local
+    header gives (to tell a damaged directory that lost that entry)."""
     if not os.path.exists(path):
         raise fail("no such file")
     if os.path.isdir(path):
         raise fail("it is a directory, not a file")
     with open(path, "rb") as file:
-        start = file.read(4)
+        start = file.read(30 + 64)  # a zip local header is 30 bytes, then the entry's name
     if not start:
         raise fail("the file is empty (0 bytes)")
-    if start != b"PK\x03\x04":
+    if start[:4] != b"PK\x03\x04":
         raise fail(
-            f"not an .npz file: it starts with {start!r}, but a .npz (zip) starts with b'PK\\x03\\x04'"
+            f"not an .npz file: it starts with {start[:4]!r}, but a .npz (zip) starts with "
+            "b'PK\\x03\\x04'"
         )
-    arrays = {}
+    name_length = int.from_bytes(start[26:28], "little")
+    first_entry = start[30 : 30 + name_length].decode("utf-8", "replace")
+    arrays: dict[str, np.ndarray] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if not name.endswith(".npy"):
-                    raise fail(f"it holds {name!r}, which is not a .npy array: not a NumPy .npz")
-                data = archive.read(name)  # checks the entry's CRC-32
-                arrays[name[: -len(".npy")]] = np.lib.format.read_array(
-                    io.BytesIO(data), allow_pickle=False
-                )
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise fail(
+                        f"it holds {info.filename!r}, which is not a .npy array: not a NumPy .npz"
+                    )
+                name = info.filename[: -len(".npy")]
+                if name in arrays:
+                    raise fail(f"the entry {info.filename!r} appears twice: the file is crafted")
+                arrays[name] = _read_entry(archive, info, fail)
     except CheckpointError:
         raise
     except zipfile.BadZipFile as error:
         raise fail(f"the file is truncated or corrupt ({error})") from None
-    except (ValueError, OSError, EOFError, KeyError, NotImplementedError) as error:
+    except (ValueError, OSError, EOFError, KeyError, NotImplementedError, RuntimeError) as error:
+        # RuntimeError: zipfile's "encrypted, password required" (minidl never encrypts)
         raise fail(
             f"an array entry is unreadable, so the file is corrupt ({type(error).__name__}: {error})"
         ) from None
-    return arrays
+    return arrays, first_entry
 
 
-def _decode(node: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, fail: Any) -> np.ndarray:
+    """One ``.npy`` entry, read straight into its final array.
+
+    The size its header declares must be the size of the data that follows it, which is
+    checked before anything is allocated (a crafted header cannot ask for terabytes).
+    """
+    with archive.open(info) as entry:
+        version = np.lib.format.read_magic(entry)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(entry)
+        else:  # 2.0, and 3.0 (the same layout in UTF-8)
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(entry)
+        if dtype.hasobject:
+            raise fail(
+                f"the entry {info.filename!r} holds Python objects (pickled data), which minidl "
+                "never loads: loading it could run code"
+            )
+        declared = math.prod(shape) * dtype.itemsize
+        present = info.file_size - entry.tell()
+        if declared != present:
+            raise fail(
+                f"the entry {info.filename!r} declares an array of shape {shape} and dtype "
+                f"{dtype} ({declared:,} bytes), but holds {present:,} bytes of data"
+            )
+        array = np.empty(shape, dtype, order="F" if fortran_order else "C")
+        if declared:
+            _read_into(entry, memoryview(array.reshape(-1, order="A").view(np.uint8)))
+        entry.read(1)  # at the end of the entry: completes its CRC-32 check
+    return array
+
+
+def _read_into(entry: Any, target: memoryview) -> None:
+    position = 0
+    while position < len(target):
+        chunk = entry.read(min(READ_CHUNK_BYTES, len(target) - position))
+        if not chunk:
+            raise EOFError(f"the data ends after {position:,} of {len(target):,} bytes")
+        target[position : position + len(chunk)] = chunk
+        position += len(chunk)
+
+
+def _check_manifest(manifest: dict[str, Any], arrays: dict[str, np.ndarray], fail: Any) -> None:
+    """The arrays read must be exactly those the manifest lists, with its shapes, dtypes
+    and CRC-32s; otherwise CheckpointError listing what differs."""
+    problems = []
+    missing = sorted(set(manifest) - set(arrays))
+    unexpected = sorted(set(arrays) - set(manifest))
+    if missing:
+        problems.append(f"entries missing: {', '.join(missing[:5])}")
+    if unexpected:
+        problems.append(f"entries not in the manifest: {', '.join(unexpected[:5])}")
+    for name in sorted(set(manifest) & set(arrays)):
+        row, array = manifest[name], arrays[name]
+        if row["shape"] != list(array.shape):
+            problems.append(f"{name}: shape {array.shape}, manifest says {tuple(row['shape'])}")
+        elif row["dtype"] != _json_form(np.lib.format.dtype_to_descr(array.dtype)):
+            problems.append(f"{name}: dtype {array.dtype}, manifest says {row['dtype']}")
+        elif row["crc32"] != zlib.crc32(_bytes_in_file_order(array)):
+            problems.append(f"{name}: its data does not match the manifest's CRC-32")
+    if problems:
+        raise fail(
+            "the file does not match its own manifest, so it is damaged: " + "; ".join(problems)
+        )
+
+
+def _decode(node: dict[str, Any], arrays: dict[str, np.ndarray], depth: int) -> Any:
     """Rebuild the saved value from its JSON description (see ``_encode``)."""
+    if depth > MAX_NESTING:
+        raise ValueError(f"the description is nested more than {MAX_NESTING} levels deep")
     if "dict" in node:
-        return {key: _decode(item, arrays) for key, item in node["dict"]}
+        return {key: _decode(item, arrays, depth + 1) for key, item in node["dict"]}
     if "list" in node:
-        return [_decode(item, arrays) for item in node["list"]]
+        return [_decode(item, arrays, depth + 1) for item in node["list"]]
     if "tuple" in node:
-        return tuple(_decode(item, arrays) for item in node["tuple"])
+        return tuple(_decode(item, arrays, depth + 1) for item in node["tuple"])
     if "value" in node:
         return node["value"]
     if "scalar" in node:
-        return np.dtype(node["dtype"]).type(node["scalar"])
+        dtype = np.dtype(node["dtype"])
+        if dtype.kind not in SCALAR_KINDS:
+            raise ValueError(f"a scalar of dtype {dtype} is not one save writes")
+        return dtype.type(node["scalar"])
     if node["array"] not in arrays:
         raise KeyError(f"the array entry {node['array']!r} is missing")
     return arrays[node["array"]]

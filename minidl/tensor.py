@@ -4,7 +4,8 @@ A tensor holds
 
 - ``data``: the array (``numpy.ndarray`` or ``cupy.ndarray``);
 - ``requires_grad``: whether gradients should flow back to it;
-- ``grad``: after ``backward()``, ∂L/∂tensor as an array of the same shape (leaves only);
+- ``grad``: after ``backward()``, ∂L/∂tensor as an array of the same shape (leaves, and
+  intermediates that asked with ``retain_grad()``);
 - ``grad_fn``: the Function that computed it (``None`` for leaves made by the user).
 
 Its operators (``+ - * / @ ** -``) and methods (``sum``, ``exp``, ``reshape``, ...) apply
@@ -16,6 +17,8 @@ class from ``autograd.bind_tensor_class`` at the end of this module.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,6 +27,7 @@ from minidl import autograd
 from minidl import backend as backends
 from minidl.autograd import DEFAULT_FLOAT, Function
 from minidl.backend import Backend, backend_of
+from minidl.errors import GraphFreedError
 from minidl.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from minidl.ops.elementwise import Abs, Clip, Exp, Log, Sqrt
 from minidl.ops.reduction import LogSumExp, Max, Mean, Min, Sum, Var
@@ -39,7 +43,7 @@ class Tensor:
     own dtype (float64 included) is kept. Use ``minidl.tensor(...)`` for a copy.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy_scalar * tensor defers to Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -53,9 +57,11 @@ class Tensor:
                 data = backend.asarray(data)
         elif dtype is not None and data.dtype != np.dtype(dtype):
             data = data.astype(dtype)
+        _require_real(data, data)
         self.data = data
         self.grad: Any = None
         self.grad_fn: Function | None = None
+        self._hooks: list | None = None  # a leaf's gradient hooks (an op's live on the op)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -67,6 +73,7 @@ class Tensor:
         self.data = data
         self.grad = None
         self.grad_fn = None
+        self._hooks = None
         self.requires_grad = False
         return self
 
@@ -146,6 +153,63 @@ class Tensor:
         The graph's saved arrays are freed afterwards unless ``retain_graph=True``.
         """
         autograd.backward(self, grad, retain_graph=retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this tensor's gradient in ``.grad`` after ``backward()``, also when it is
+        an intermediate result (a leaf keeps its gradient anyway).
+
+        autograd's graph links ops, not tensors, so an intermediate's gradient normally
+        passes through on its way to the leaves and is gone; this stores a copy of it
+        (added up over several ``backward()`` calls, like a leaf's).
+        """
+        node = self._graph_node("retain_grad()")
+        if node is not None:
+            node.retained = weakref.ref(self)  # weak: retaining never keeps a tensor alive
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this intermediate tensor."""
+        node = self.grad_fn
+        return node is not None and node.retained is not None
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> HookHandle:
+        """Call ``hook(grad)`` when this tensor's gradient ∂L/∂self has been computed.
+
+        ``grad`` is the array (the same type as ``.grad``). The hook may return a new
+        array of the same shape, which replaces the gradient for the rest of
+        ``backward()``, or ``None`` to leave it as it is; it must not change ``grad`` in
+        place. Hooks run in the order they were registered, before the gradient reaches
+        a leaf's ``.grad`` or a ``retain_grad()`` copy. Returns a handle whose
+        ``remove()`` takes the hook away.
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook() needs a callable hook(grad), got {hook!r}")
+        node = self._graph_node("register_hook()")
+        if node is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if not node.hooks:
+                node.hooks = []
+            hooks = node.hooks
+        hooks.append(hook)
+        return HookHandle(hooks, hook)
+
+    def _graph_node(self, what: str) -> Function | None:
+        """The op that computed this tensor (None for a leaf), checked for ``what``."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"{what} on a tensor that does not require grad: no gradient will be "
+                "computed for it; make a leaf with requires_grad=True, or compute it from one"
+            )
+        node = self.grad_fn
+        if node is not None and node.released:
+            raise GraphFreedError(
+                f"{what} on a tensor whose graph was freed by backward(); call it before "
+                "backward(), or keep the graph with backward(retain_graph=True)"
+            )
+        return node
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) as a new leaf that records nothing."""
@@ -399,6 +463,17 @@ class Tensor:
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
 
+class HookHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook away."""
+
+    def __init__(self, hooks: list, hook: Callable[[Any], Any]) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
 def _host_to_array(data: Any, dtype: Any) -> np.ndarray:
     """Host data (lists, scalars) as a NumPy array; Python floats become float32."""
     if dtype is not None:
@@ -406,12 +481,23 @@ def _host_to_array(data: Any, dtype: Any) -> np.ndarray:
     array = np.asarray(data)
     if array.dtype == np.float64 and not isinstance(data, np.generic):
         array = array.astype(DEFAULT_FLOAT)
-    elif array.dtype.kind in "OUS":
+    _require_real(array, data)
+    return array
+
+
+def _require_real(array: Any, data: Any) -> None:
+    """Only real numbers (floats, ints, bools) can become a tensor."""
+    kind = array.dtype.kind
+    if kind == "c":
+        raise TypeError(
+            f"cannot make a tensor from complex data (dtype {array.dtype}): minidl supports "
+            "real numbers only; take the real part (x.real) or the magnitude (abs(x)) first"
+        )
+    if kind not in "biuf":
         raise TypeError(
             f"cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}; "
             "expected numbers (a list, scalar or array of floats/ints/bools)"
         )
-    return array
 
 
 def tensor(
@@ -432,6 +518,7 @@ def tensor(
         array = source.to_host(data) if source is not target else data
         if dtype is not None:
             array = array.astype(dtype)
+        _require_real(array, data)
     array = target.asarray(array)
     if array is data or (hasattr(array, "base") and array.base is data):
         array = array.copy()
@@ -482,6 +569,13 @@ def as_array(value: Any, like: Tensor) -> Any:
     backend = like.backend
     if backend_of(value).name != "numpy":
         return value
+    kind = value.dtype.kind if isinstance(value, np.ndarray) else np.asarray(value).dtype.kind
+    if kind not in "biuf":
+        text = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise TypeError(
+            f"a tensor op cannot take {type(value).__name__} {text} (dtype kind {kind!r}): "
+            "expected a real number, an array of them, or a Tensor"
+        )
     if like.data.dtype.kind == "f" and np.ndim(value) == 0:
         return backend.asarray(value, dtype=like.data.dtype)
     return backend.asarray(value)

@@ -12,7 +12,8 @@
         scheduler.step()                              # next learning rate (T3), if given
         evaluate(model, val_loader, loss_fn, metrics) # no_grad, model.eval()
 
-Around it: a tqdm progress bar with the running loss, per-epoch validation, and
+Around it: a tqdm progress bar with the running loss on a terminal (one plain line per
+epoch in a log, where bar frames would be noise), per-epoch validation, and
 checkpoints from which ``resume=True`` continues with exactly the numbers an
 uninterrupted run would have produced (on the CPU).
 
@@ -22,7 +23,10 @@ Under ``minidl.distributed.init()`` with several ranks, the same loop is data-pa
 
 from __future__ import annotations
 
+import math
 import os
+import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -35,7 +39,9 @@ from minidl import metrics as metric_functions
 from minidl import random as minidl_random
 from minidl.autograd import no_grad
 from minidl.backend import get_backend
+from minidl.errors import CheckpointError
 from minidl.serialization import load, save
+from minidl.tensor import Tensor
 
 METRICS: dict[str, Callable[..., float]] = {
     "accuracy": metric_functions.accuracy,
@@ -90,26 +96,49 @@ class History:
         )
         return f"History({len(self)} epochs{', last: ' + last if last else ''})"
 
-    def plot(self):
-        """Loss curves (and metric curves, if any) per epoch; returns the matplotlib Figure."""
+    def plot(self, title: str | None = None):
+        """Loss curves and, if any, validation-metric curves per epoch; returns the Figure.
+
+        ``title`` (e.g. the model's name) heads the figure. The metric panel's axis runs
+        up to 1, so that 0.993 and 0.998 look as close as they are.
+        """
         import matplotlib.pyplot as plt  # only here: plotting is optional
 
         metric_keys = [k for k in self.records if not k.endswith("loss")]
         figure, axes = plt.subplots(
-            1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4)
+            1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4), squeeze=False
         )
-        axes = np.atleast_1d(axes)
+        loss_axes = axes[0, 0]
         for key in (k for k in self.records if k.endswith("loss")):
-            axes[0].plot(self.epochs, self.records[key], marker="o", label=key)
-        axes[0].set(xlabel="epoch", ylabel="loss", title="loss")
-        axes[0].legend()
-        for key in metric_keys:
-            axes[1].plot(self.epochs, self.records[key], marker="o", label=key)
+            loss_axes.plot(self.epochs, self.records[key], marker="o", label=_readable(key))
+        loss_axes.set(xlabel="epoch", ylabel="loss (mean per sample)", title="loss per epoch")
+        loss_axes.legend()
         if metric_keys:
-            axes[1].set(xlabel="epoch", title="metrics")
-            axes[1].legend()
+            metric_axes = axes[0, 1]
+            for key in metric_keys:
+                metric_axes.plot(self.epochs, self.records[key], marker="o", label=_readable(key))
+            lowest = min(min(self.records[key]) for key in metric_keys)
+            bottom = np.floor(min(lowest, 0.9) * 10) / 10
+            metric_axes.set_ylim(bottom, 1.0 + 0.02 * (1.0 - bottom))  # a point at 1 stays visible
+            metric_axes.set(
+                xlabel="epoch", ylabel="score (1 = perfect)", title="validation metrics per epoch"
+            )
+            metric_axes.legend()
+        for row in axes:
+            for panel in row:
+                panel.xaxis.get_major_locator().set_params(integer=True)
+        if title:
+            figure.suptitle(title)
         figure.tight_layout()
         return figure
+
+
+def _readable(key: str) -> str:
+    """A History key as a legend says it: "val_accuracy" -> "validation accuracy"."""
+    for prefix, words in (("train_", "training "), ("val_", "validation ")):
+        if key.startswith(prefix):
+            key = words + key[len(prefix) :]
+    return key.replace("_", " ")
 
 
 # --------------------------------------------------------------------------- fit
@@ -129,13 +158,16 @@ def fit(
     resume: bool = False,
     scheduler: Any = None,
     scheduler_interval: str = "epoch",
+    stop_on_nonfinite_loss: bool = True,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs over ``train_loader``; returns the History.
 
     - ``val_loader``: after each epoch, ``evaluate`` computes the validation loss and
       ``metrics`` (names from minidl.metrics, e.g. "accuracy", "f1_score", or functions
       ``metric(y_true, y_pred) -> float``). Pass ``metrics=()`` for regression.
-    - ``progress``: a tqdm bar per epoch with the running mean loss; False prints nothing.
+    - ``progress``: on a terminal, a tqdm bar per epoch with the running mean loss;
+      elsewhere (a log file, a pipe, a notebook) one line per epoch on stderr with the
+      epoch's training loss and validation results. False prints nothing.
     - ``checkpoint_path``: save model, optimizer, epoch, history and the random
       generators' states there every ``checkpoint_every`` epochs (default 1) and after
       the last epoch.
@@ -147,6 +179,13 @@ def fit(
     - ``scheduler``: a learning-rate schedule of ``optimizer`` (``optim.lr_scheduler``),
       stepped after every epoch, or after every batch with ``scheduler_interval="batch"``
       (a warm-up usually is); checkpoints save its state and ``resume`` restores it.
+    - ``stop_on_nonfinite_loss``: a NaN or infinite loss stops training with a
+      FloatingPointError naming the epoch and batch, before that batch changes the
+      weights; pass False to train on regardless.
+
+    A failed ``resume`` changes nothing: the checkpoint's kind, keys and optimizer type
+    are checked first, and what only loading can check (shapes, values) is loaded all or
+    nothing. Empty loaders are refused: a mean over no batches would be a made-up 0.
 
     Data-parallel, after ``minidl.distributed.init()`` on P > 1 ranks: the optimizer must
     be a ``DistributedOptimizer`` and ``train_loader`` should read this rank's share
@@ -165,6 +204,9 @@ def fit(
         raise ValueError("fit: resume and checkpoint_every need checkpoint_path=...")
     # A DistributedOptimizer's schedule is built on the optimizer it wraps.
     _check_scheduler(scheduler, scheduler_interval, getattr(optimizer, "optimizer", optimizer))
+    _check_not_empty(train_loader, "train_loader")
+    if val_loader is not None:
+        _check_not_empty(val_loader, "val_loader")
     metric_table = _resolve_metrics(metrics)
     communicator = _data_parallel_communicator(optimizer, train_loader)
     if communicator is not None:
@@ -179,16 +221,21 @@ def fit(
     for epoch in range(first_epoch, epochs):
         model.train()
         bar = _progress_bar(train_loader, epoch, epochs, progress)
+        started = time.perf_counter()
         loss_sum, sample_count = 0.0, 0
-        for inputs, targets in bar if bar is not None else train_loader:
+        for batch_number, batch in enumerate(bar if bar is not None else train_loader, 1):
+            inputs, targets = _input_target_pair(batch, "train_loader")
             optimizer.zero_grad()
             loss = loss_fn(model(inputs), targets)
+            loss_value = loss.item()
+            if stop_on_nonfinite_loss and not math.isfinite(loss_value):
+                raise FloatingPointError(_nonfinite_loss_message(loss_value, epoch, batch_number))
             loss.backward()
             optimizer.step()
             if scheduler is not None and scheduler_interval == "batch":
                 scheduler.step()
             batch_size = len(targets)
-            loss_sum += loss.item() * batch_size
+            loss_sum += loss_value * batch_size
             sample_count += batch_size
             if bar is not None:
                 bar.set_postfix(loss=f"{loss_sum / sample_count:.4f}", refresh=False)
@@ -198,7 +245,9 @@ def fit(
             )
         if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
-        record = {"train_loss": loss_sum / max(sample_count, 1)}
+        if sample_count == 0:
+            raise ValueError(_empty_loader_message("train_loader", train_loader))
+        record = {"train_loss": loss_sum / sample_count}
         if val_loader is not None:
             results = evaluate(model, val_loader, loss_fn, metric_table)
             record.update({f"val_{name}": value for name, value in results.items()})
@@ -206,6 +255,8 @@ def fit(
         if bar is not None:
             bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()}, refresh=True)
             bar.close()
+        elif progress:
+            _print_epoch_line(epoch + 1, epochs, record, time.perf_counter() - started)
 
         finished = epoch + 1
         if checkpoint_path is not None and (
@@ -238,7 +289,8 @@ def evaluate(
     loss_sum, sample_count, outputs, targets_seen = 0.0, 0, [], []
     try:
         with no_grad():
-            for inputs, targets in loader:
+            for batch in loader:
+                inputs, targets = _input_target_pair(batch, "the loader")
                 output = model(inputs)
                 batch_size = len(targets)
                 loss_sum += loss_fn(output, targets).item() * batch_size
@@ -248,7 +300,9 @@ def evaluate(
                     targets_seen.append(targets.numpy())
     finally:
         model.train(was_training)
-    results = {"loss": loss_sum / max(sample_count, 1)}
+    if sample_count == 0:
+        raise ValueError(_empty_loader_message("evaluate's loader", loader))
+    results = {"loss": loss_sum / sample_count}
     if metric_table and outputs:
         predicted = _predicted_classes(np.concatenate(outputs), loss_fn)
         true = np.concatenate(targets_seen)
@@ -258,6 +312,53 @@ def evaluate(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _check_not_empty(loader: Any, name: str) -> None:
+    """Refuse a loader that has no batches (where it can say so before iterating)."""
+    if isinstance(loader, (np.ndarray, Tensor)):
+        raise TypeError(
+            f"fit: {name} must give (inputs, targets) batches, e.g. "
+            f"DataLoader(TensorDataset(x, y), batch_size=32), got a {type(loader).__name__}"
+        )
+    if hasattr(loader, "__len__") and len(loader) == 0:
+        raise ValueError(_empty_loader_message(name, loader))
+
+
+def _empty_loader_message(name: str, loader: Any) -> str:
+    dataset = getattr(loader, "dataset", None)
+    detail = ""
+    if dataset is not None and hasattr(dataset, "__len__"):
+        detail = f" (its dataset has {len(dataset)} samples"
+        if getattr(loader, "drop_last", False):
+            detail += f", fewer than batch_size={loader.batch_size} with drop_last=True"
+        detail += ")"
+    return f"{name} gives no batches{detail}; a loss or metric over no samples means nothing"
+
+
+def _input_target_pair(batch: Any, name: str) -> tuple[Any, Any]:
+    """A batch as (inputs, targets), or a TypeError saying what the batch was."""
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1]
+    if isinstance(batch, (tuple, list)):
+        what = f"a {type(batch).__name__} of {len(batch)} fields"
+        if len(batch) == 1:
+            what += " (inputs without targets? TensorDataset(x) has no labels)"
+    else:
+        what = f"a {type(batch).__name__} of shape {getattr(batch, 'shape', '?')}"
+    raise TypeError(
+        f"{name} must give (inputs, targets) pairs, e.g. DataLoader(TensorDataset(x, y), "
+        f"batch_size=32), but a batch was {what}"
+    )
+
+
+def _nonfinite_loss_message(loss_value: float, epoch: int, batch_number: int) -> str:
+    return (
+        f"fit: the loss is {loss_value} at epoch {epoch + 1}, batch {batch_number}; training "
+        "stopped before this batch changed the weights. Usual causes: a learning rate too "
+        "large, NaN or inf in the data, log(0). To find the op that made it, run fit inside "
+        "`with minidl.detect_anomaly():`; to train on anyway, pass stop_on_nonfinite_loss=False"
+    )
 
 
 def _resolve_metrics(metrics: Sequence[str | Callable[..., float]]) -> dict[str, Callable]:
@@ -314,11 +415,24 @@ def _data_parallel_communicator(optimizer: Any, train_loader: Any):
 
 
 def _progress_bar(loader: Iterable, epoch: int, epochs: int, progress: bool):
-    if not progress:
+    """A tqdm bar over one epoch's batches, when progress is wanted and stderr is a
+    terminal; None otherwise (a log gets one line per epoch instead)."""
+    if not progress or not _is_terminal(sys.stderr):
         return None
     from tqdm import tqdm  # imported only when a bar is shown
 
     return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=True)
+
+
+def _is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _print_epoch_line(epoch: int, epochs: int, record: dict[str, float], seconds: float) -> None:
+    """``epoch 3/30  train_loss 0.2345  val_loss 0.2100  val_accuracy 0.9650  (0.41 s)``."""
+    values = "  ".join(f"{key} {value:.4f}" for key, value in record.items())
+    print(f"epoch {epoch}/{epochs}  {values}  ({seconds:.2f} s)", file=sys.stderr, flush=True)
 
 
 def _check_scheduler(scheduler: Any, interval: str, optimizer: Any) -> None:
@@ -345,6 +459,7 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, sched
             "epoch": epoch,
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
+            "optimizer_kind": type(optimizer).__name__,
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "history": history.records,
             "random": {
@@ -357,14 +472,23 @@ def _save_checkpoint(path, model, optimizer, epoch, history, train_loader, sched
     )
 
 
+FIT_CHECKPOINT_KEYS = ("epoch", "model", "optimizer", "history", "random")
+
+
 def _load_checkpoint(
     path, model, optimizer, history, train_loader, scheduler, communicator=None
 ) -> int:
     """Restore everything ``_save_checkpoint`` wrote; returns the number of epochs done.
 
+    All or nothing: the checkpoint's structure is checked first (``_resume_problem``);
+    then each part is loaded, and if one fails (a shape, a value) the parts already
+    loaded are put back, so that the caller sees one CheckpointError and the objects
+    as they were.
+
     With several ranks, rank 0 reads the file and sends its contents (or the error it
     met) to every rank, so all of them restore the same state or raise the same error.
     """
+    path = os.fspath(path)
     if communicator is None:
         checkpoint = _read_checkpoint(path)
     else:
@@ -379,34 +503,126 @@ def _load_checkpoint(
         )
         if error is not None:
             raise error
+    problem = _resume_problem(checkpoint, optimizer, scheduler)
+    if problem:
+        raise CheckpointError(
+            f"fit(resume=True) cannot resume from {path!r}: {problem}; nothing was changed"
+        )
+    undo = _snapshot(model, optimizer, scheduler, train_loader)
+    try:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        records = History(checkpoint["history"]).records
+        generators = checkpoint["random"]
+        minidl_random.set_state(generators["host"])
+        saved = generators["backend"]
+        if saved is not None:
+            if "backend" not in saved:  # written before states named their backend: NumPy's
+                saved = {"backend": "numpy", "bit_generator": saved}
+            # On another backend than the one that saved it, this reseeds deterministically
+            # from the saved state (Backend.set_rng_state).
+            get_backend().set_rng_state(saved)
+        if generators["train_loader"] is not None:
+            train_loader.set_state(generators["train_loader"])
+        epoch = int(checkpoint["epoch"])
+    except Exception as error:
+        undo()
+        raise CheckpointError(
+            f"fit(resume=True) cannot resume from {path!r}: {error}; nothing was changed"
+        ) from error
+    history.records = records
+    return epoch
+
+
+def _resume_problem(checkpoint: Any, optimizer: Any, scheduler: Any) -> str | None:
+    """What is wrong with ``checkpoint`` as one to resume ``optimizer`` (and ``scheduler``)
+    from, in words: what the file holds and what was expected; None if it fits."""
+    expected = (
+        "a checkpoint written by fit(checkpoint_path=...) (keys "
+        + ", ".join(FIT_CHECKPOINT_KEYS)
+        + ")"
+    )
+    if not isinstance(checkpoint, dict):
+        return f"it holds a {type(checkpoint).__name__}, but resuming needs {expected}"
+    missing = [key for key in FIT_CHECKPOINT_KEYS if key not in checkpoint]
+    if missing:
+        keys = sorted(map(str, checkpoint))
+        if {"model", "settings"} <= set(checkpoint):
+            holds = (
+                "the weights saved by `minidl train --save` (keys model, settings, preprocessing)"
+            )
+        elif checkpoint and all(_is_array(value) for value in checkpoint.values()):
+            holds = f"a bare state_dict of {len(keys)} arrays ({', '.join(keys[:3])}, ...)"
+        else:
+            holds = f"a dict with keys {keys[:8]}"
+        return (
+            f"it holds {holds}, but resuming needs {expected}; it lacks {missing}. To start "
+            "from saved weights, use model.load_state_dict(...) and fit without resume"
+        )
+    saved_kind = checkpoint.get("optimizer_kind")
+    if saved_kind is not None and saved_kind != type(optimizer).__name__:
+        return (
+            f"it holds the state of a {saved_kind} optimizer, but fit was given "
+            f"{type(optimizer).__name__}; resume with {saved_kind}, or start afresh (resume=False)"
+        )
+    saved_optimizer = checkpoint["optimizer"]
+    saved_names = set(dict(saved_optimizer.get("hyperparameters", {}))) | {"weight_decay"}
+    names = set(getattr(optimizer, "hyperparameter_names", saved_names))
+    if saved_kind is None and saved_names != names:
+        return (
+            f"its optimizer state has hyper-parameters {sorted(saved_names)}, but "
+            f"{type(optimizer).__name__} has {sorted(names)}: it was saved from another "
+            "kind of optimizer"
+        )
     saved_scheduler = checkpoint.get("scheduler")
     if saved_scheduler is None and scheduler is not None:
-        raise ValueError(
-            f"fit(resume=True): the checkpoint {os.fspath(path)!r} was saved without a "
-            "scheduler, but fit got one; resume without it, or start afresh (resume=False)"
+        return (
+            f"it was saved without a scheduler, but fit got {type(scheduler).__name__}; "
+            "resume without it, or start afresh (resume=False)"
         )
     if saved_scheduler is not None and scheduler is None:
-        raise ValueError(
-            f"fit(resume=True): the checkpoint {os.fspath(path)!r} was saved with a "
-            f"{saved_scheduler['kind']} scheduler; pass scheduler=... to resume it"
+        return f"it was saved with a {saved_scheduler.get('kind')} scheduler; pass scheduler=..."
+    if scheduler is not None and saved_scheduler.get("kind") != type(scheduler).__name__:
+        return (
+            f"it holds the state of a {saved_scheduler.get('kind')} scheduler, but fit got "
+            f"{type(scheduler).__name__}"
         )
-    model.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(saved_scheduler)
-    history.records = History(checkpoint["history"]).records
-    generators = checkpoint["random"]
-    minidl_random.set_state(generators["host"])
-    saved = generators["backend"]
-    if saved is not None:
-        if "backend" not in saved:  # written before states named their backend: NumPy's
-            saved = {"backend": "numpy", "bit_generator": saved}
-        # On another backend than the one that saved it, this reseeds deterministically
-        # from the saved state (Backend.set_rng_state).
-        get_backend().set_rng_state(saved)
-    if generators["train_loader"] is not None:
-        train_loader.set_state(generators["train_loader"])
-    return int(checkpoint["epoch"])
+    return None
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (np.ndarray, Tensor)) or hasattr(value, "__array__")
+
+
+def _snapshot(model, optimizer, scheduler, train_loader) -> Callable[[], None]:
+    """A function that puts back the current state of everything a resume changes.
+
+    Loading replaces arrays rather than writing into them, so keeping the old array
+    objects is enough (no copy of the weights).
+    """
+    weights = [(param, param.data) for param in model.parameters()]
+    optimizers = [optimizer, getattr(optimizer, "optimizer", optimizer)]  # and a wrapped one
+    optimizer_attributes = [dict(vars(each)) for each in optimizers]
+    scheduler_state = scheduler.state_dict() if scheduler is not None else None
+    host_state = minidl_random.get_state()
+    backend_state = get_backend().get_rng_state()
+    loader_state = _loader_state(train_loader)
+
+    def undo() -> None:
+        if scheduler is not None:
+            scheduler.load_state_dict(scheduler_state)  # sets the optimizer's rate: first
+        for each, attributes in zip(optimizers, optimizer_attributes):
+            vars(each).update(attributes)
+        for param, data in weights:
+            param.data = data
+        minidl_random.set_state(host_state)
+        get_backend().set_rng_state(backend_state)
+        if loader_state is not None:
+            train_loader.set_state(loader_state)
+
+    return undo
 
 
 def _read_checkpoint(path) -> dict:

@@ -1,19 +1,28 @@
-"""The benchmark suite runs end to end and writes a well-formed JSON file.
+"""The benchmarks run end to end: ``minidl bench`` (installed, minidl alone) and the
+comparison with PyTorch under benchmarks/ (from the checkout), on their quick settings.
 
-Timings are never asserted (they depend on the machine): only the structure of what
-``minidl bench`` records, and the pure helpers (FLOP counts, statistics, selection).
+Timings are never asserted (they depend on the machine): only what each records, and
+the pure helpers (FLOP counts, statistics, selection).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from minidl.bench import main
-from minidl.bench.cases import select_cases
-from minidl.bench.flops import conv2d_flops, linear_flops, training_flops
-from minidl.bench.timing import summarize
+from minidl import bench
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))  # the benchmarks package lives beside minidl, not in it
+
+from benchmarks.harness.flops import conv2d_flops, linear_flops, training_flops  # noqa: E402
+from benchmarks.harness.timing import summarize  # noqa: E402
+from benchmarks.run import main  # noqa: E402
+from benchmarks.workloads import select_cases  # noqa: E402
 
 STAT_KEYS = {"median_ms", "q1_ms", "q3_ms", "min_ms", "max_ms"}
 
@@ -120,3 +129,69 @@ def test_summarize_gives_median_quartiles_and_extremes():
     stats = summarize([5.0, 1.0, 3.0, 2.0, 4.0])
     assert stats == {"median_ms": 3.0, "q1_ms": 2.0, "q3_ms": 4.0, "min_ms": 1.0, "max_ms": 5.0}
     assert summarize([7.0])["median_ms"] == 7.0
+
+
+# --------------------------------------------------------------------------- minidl bench
+
+
+def test_minidl_bench_times_every_quick_workload_on_every_backend(capsys):
+    assert bench.main(["--quick", "--rounds", "2", "--min-seconds", "0"]) == 0
+    printed = capsys.readouterr().out
+    quick = [w.name for w in bench.WORKLOADS if w.quick]
+    assert quick == ["mlp-train-b64", "mlp-train-b512", "cnn-train-b64", "mlp-infer-b4096"]
+    lines = printed.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("workload"))
+    rows = [line.split() for line in lines[header + 2 :]]
+    backends = bench.backends.available()
+    assert [(row[0], row[1]) for row in rows] == [(w, b) for w in quick for b in backends]
+    for row in rows:
+        low, high = (float(v) for v in row[3].split("-"))
+        assert 0 < low <= float(row[2]) <= high
+
+
+def test_minidl_bench_results_have_one_sample_per_round():
+    (workload,) = [w for w in bench.WORKLOADS if w.name == "mlp-train-b64"]
+    (result,) = bench.run([workload], ["numpy"], rounds=3, min_seconds=0)
+    assert (result.workload, result.backend, len(result.samples_ms)) == (
+        "mlp-train-b64",
+        "numpy",
+        3,
+    )
+    assert min(result.samples_ms) <= result.median_ms <= max(result.samples_ms)
+
+
+def test_minidl_bench_names_unknown_workloads_and_backends(capsys):
+    assert bench.main(["--workloads", "mlp-train-b64,lstm"]) == 2
+    assert "unknown workload(s) lstm; choose from mlp-train-b64" in capsys.readouterr().out
+    assert bench.main(["--backends", "nonsense"]) == 2
+    assert "backend(s) nonsense" in capsys.readouterr().out
+
+
+def test_minidl_bench_trains_the_same_network_as_the_comparison():
+    # Both take their networks from minidl.recipes: the same initial weights (seed 0).
+    import minidl as mdl
+    from benchmarks.workloads import mlp
+    from minidl import recipes
+
+    mdl.manual_seed(0)
+    ours = recipes.x3_mlp().state_dict()
+    for name, array in mlp.x3_weights().items():
+        assert (ours[name] == array).all()
+
+
+def test_minidl_bench_does_not_need_pytorch_or_the_benchmarks_folder():
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from minidl import bench\n"
+        "assert bench.main(['--quick', '--rounds', '1', '--min-seconds', '0',"
+        " '--workloads', 'mlp-train-b64']) == 0\n"
+        "assert not any(name.startswith('benchmarks') for name in sys.modules)\n"
+    )
+    # PyTorch made unimportable; the installed command imports nothing from benchmarks/.
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPOSITORY / "docs")
+
+
+def test_the_comparison_runs_as_a_script(tmp_path):
+    command = [sys.executable, str(REPOSITORY / "benchmarks" / "run.py"), "--help"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert "usage: python benchmarks/run.py" in out.stdout

@@ -64,12 +64,70 @@ def test_info(capsys):
     assert "backends available: numpy" in out
 
 
+def test_info_names_the_cpu_and_gives_each_reason_once(capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    numpy_line = next(line for line in out.splitlines() if line.startswith("  numpy: "))
+    assert numpy_line.endswith(("core)", "cores)")), numpy_line  # "AMD EPYC ... (2 cores)"
+    assert numpy_line != f"  numpy: {os.uname().machine}"  # not just "x86_64"
+    assert out.count("CuPy not installed") + out.count("cupy: unavailable") <= 1
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"minidl {mdl.__version__}"
+
+
+def test_train_help_explains_every_flag_and_shows_the_defaults(capsys):
+    parser = cli.build_parser()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    for action in train_parser._actions:
+        assert action.help, f"minidl train {action.option_strings} has no help text"
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # undo the line wrapping
+    for flag, default in [("--model", "mlp"), ("--dataset", "digits"), ("--batch-size", "32"),
+                          ("--seed", "0"), ("--optimizer", "adam"), ("--threads", "auto")]:  # fmt: skip
+        assert re.search(rf"{flag} .*?\(default: {default}\)", text), (flag, default)
+    assert "adam 0.001" in text and "digits 30" in text  # the per-optimizer / per-data defaults
+
+
+def test_train_in_a_log_prints_one_line_per_epoch_with_validation(capsys):
+    assert cli.main(["train", "--epochs", "3"]) == 0
+    captured = capsys.readouterr()  # not a terminal: no progress-bar frames
+    assert "\r" not in captured.err
+    epoch_lines = [line for line in captured.err.splitlines() if line.startswith("epoch ")]
+    assert len(epoch_lines) == 3
+    assert all("val_loss" in line and "val_accuracy" in line for line in epoch_lines)
+    assert "validation" in captured.out.splitlines()[0]
+
+
+def test_train_uses_one_blas_thread_for_a_small_model(capsys, monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+
+    def fit_recording_threads(*args, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                    if pool["user_api"] == "blas")  # fmt: skip
+        return original_fit(*args, **kwargs)
+
+    original_fit = train.fit
+    monkeypatch.setattr(train, "fit", fit_recording_threads)
+    assert cli.main(["train", "--epochs", "1", "--no-progress"]) == 0
+    assert seen and set(seen) == {1}
+    assert "BLAS threads 1" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "arguments",
     [
         ["train", "--bogus"],
         ["train", "--optimizer", "rmsprop"],
         ["train", "--epochs", "0"],
+        ["train", "--threads", "0"],
+        ["train", "--validation", "1.5"],
         ["train", "--model", "cnn", "--dataset", "diabetes"],
         ["nonsense"],
     ],
@@ -221,6 +279,22 @@ def test_bench_delegates_its_arguments(monkeypatch):
     monkeypatch.setattr(minidl.bench, "main", lambda argv: received.append(argv) or 0)
     assert cli.main(["bench", "--quick", "--backend", "numpy"]) == 0
     assert received == [["--quick", "--backend", "numpy"]]
+
+
+@pytest.mark.parametrize("opt_out", [None, "0"])
+def test_train_and_bench_tune_malloc_for_their_own_process(monkeypatch, opt_out):
+    import minidl.bench
+
+    calls = []
+    monkeypatch.setattr(mdl.backend, "tune_malloc", lambda: calls.append("tuned") or True)
+    monkeypatch.setattr(minidl.bench, "main", lambda argv: 0)
+    if opt_out is None:
+        monkeypatch.delenv("MINIDL_MALLOC_TUNING", raising=False)
+    else:
+        monkeypatch.setenv("MINIDL_MALLOC_TUNING", opt_out)
+    assert cli.main(["bench"]) == 0
+    assert cli.main(["train", "--epochs", "1", "--no-progress"]) == 0
+    assert calls == ([] if opt_out == "0" else ["tuned", "tuned"])
 
 
 def test_train_backend_defaults_to_the_environment_variable(monkeypatch, capsys):

@@ -270,3 +270,9 @@ def test_mnist_count_mismatch(tmp_path):
     )
     with pytest.raises(ValueError, match="4 images but .* 3 labels"):
         datasets.mnist(tmp_path)
+
+
+@pytest.mark.parametrize("dataset", ["digits", b"xy", {"x": 1}])
+def test_a_string_or_a_dict_is_not_a_dataset(dataset):
+    with pytest.raises(TypeError, match="DataLoader expected a Dataset"):
+        DataLoader(dataset)

@@ -143,3 +143,11 @@ def test_readme_example_runs(tmp_path, monkeypatch, capsys):
     code = compile(readme_example(), "README.md", "exec")
     exec(code, {"__name__": "__readme__"})
     assert capsys.readouterr().out.strip(), "the README example should print its result"
+
+
+def test_docs_cite_no_file_the_repository_lacks():
+    # The source documents are not part of the repository: the docs cite them by number
+    # and section, in words, and quote the formula, so that they stand alone.
+    pages = sorted((REPO / "docs").glob("*.md")) + [REPO / "README.md"]
+    citing = [page.name for page in pages if "seeds/" in page.read_text(encoding="utf-8")]
+    assert not citing, f"these pages cite seeds/ files the repository does not have: {citing}"

@@ -33,14 +33,9 @@ LAYERS = [
     ["minidl.nn"],
     ["minidl.optim"],
     ["minidl.data", "minidl.serialization", "minidl.distributed"],
-    ["minidl.metrics", "minidl.models", "minidl.viz", "minidl.train", "minidl.cli"]
-    + ["minidl.bench", "minidl"],
+    ["minidl.metrics", "minidl.models", "minidl.recipes", "minidl.viz", "minidl.train"]
+    + ["minidl.cli", "minidl.bench", "minidl"],
 ]
-
-# Known import cycles that another change removes. The one pair here: cli.py and the
-# benchmark's epoch workload import each other; arch-bench (moving the PyTorch comparison
-# out of minidl/bench into benchmarks/) removes it, and then this set must be emptied.
-ALLOWED_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:
@@ -137,8 +132,6 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
                 stack.pop()
                 state[path.pop()] = 2
                 continue
-            if (path[-1], target) in ALLOWED_CYCLE_EDGES:
-                continue
             if state.get(target) == 1:
                 return path[path.index(target) :] + [target]
             if not state.get(target):
@@ -211,7 +204,7 @@ def test_imports_point_down_the_layers():
         rank = layer_of(name)
         for target in imported:
             target_rank = layer_of(target)
-            if rank is None or target_rank is None or (name, target) in ALLOWED_CYCLE_EDGES:
+            if rank is None or target_rank is None:
                 continue
             if target_rank > rank:
                 upward.append(f"{name} (layer {rank}) imports {target} (layer {target_rank})")

@@ -89,3 +89,11 @@ def test_bad_inputs():
         accuracy([0, 1], [0.2, 0.9])
     with pytest.raises(ValueError, match="average must be one of"):
         recall([0, 1], [0, 1], average="micro")
+
+
+@pytest.mark.parametrize("metric", [accuracy, precision, recall, f1_score])
+def test_a_score_of_no_samples_is_refused(metric):
+    with pytest.raises(ValueError, match="of no samples is undefined"):
+        metric([], [])
+    with pytest.raises(ValueError, match="of no samples is undefined"):
+        metric(np.zeros(0, np.int64), np.zeros((0, 3)))

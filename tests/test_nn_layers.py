@@ -234,3 +234,21 @@ def test_layer_reprs():
     assert repr(nn.Dropout(0.5)) == "Dropout(p=0.5)"
     assert repr(nn.Softmax()) == "Softmax(axis=-1)"
     assert repr(nn.Flatten()) == "Flatten()"
+
+
+def test_a_list_given_to_a_model_is_a_clear_type_error():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    with pytest.raises(
+        TypeError, match=r"Linear\(in_features=2\) expected a Tensor .* got list; .*minidl.tensor"
+    ):
+        model([[1.0, 2.0]])
+    with pytest.raises(TypeError, match=r"Conv2d\(in_channels=1\) expected a Tensor"):
+        nn.Conv2d(1, 1, 3)([[[[0.0] * 5] * 5]])
+    assert model(np.ones((1, 2), np.float32)).shape == (1, 3)  # arrays are fine
+
+
+@pytest.mark.parametrize("layer", [nn.Linear(4, 2), nn.Conv2d(1, 2, 3)])
+def test_layers_refuse_integer_input(layer):
+    shape = (2, 4) if isinstance(layer, nn.Linear) else (1, 1, 4, 4)
+    with pytest.raises(TypeError, match="expected floating-point input, got dtype int64"):
+        layer(mdl.tensor(np.ones(shape, np.int64)))

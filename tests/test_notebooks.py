@@ -10,6 +10,7 @@ After editing a script, regenerate its notebook with
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -61,8 +62,16 @@ def test_notebook_is_stored_without_outputs(notebook_path):
             )
 
 
+EXECUTED: dict = {}  # stem -> the notebook with its outputs, for tests of what it prints
+
+
 @pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs_top_to_bottom(notebook_path, monkeypatch):
+    execute(notebook_path, monkeypatch)
+
+
+def execute(notebook_path, monkeypatch):
+    """Run the notebook in a fresh kernel; returns it with its outputs."""
     nbclient = pytest.importorskip("nbclient", reason="nbclient is in the dev extra")
     pytest.importorskip("ipykernel", reason="ipykernel (the python3 kernel) is in the dev extra")
     # The kernel inherits this environment: plots go to Agg, and new tensors start on
@@ -82,3 +91,71 @@ def test_notebook_runs_top_to_bottom(notebook_path, monkeypatch):
         resources={"metadata": {"path": str(EXAMPLES)}},
     )
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    EXECUTED[notebook_path.stem] = notebook
+    return notebook
+
+
+# The import name of each third-party module the notebooks use -> its package on PyPI.
+PACKAGE_OF = {"matplotlib": "matplotlib", "sklearn": "scikit-learn", "scipy": "scipy",
+              "PIL": "pillow", "tqdm": "tqdm", "torch": "torch",
+              "IPython": "ipykernel"}  # fmt: skip
+
+
+def test_the_notebooks_extra_brings_what_the_notebooks_import():
+    import ast
+    import sys
+
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extra = " ".join(project["optional-dependencies"]["notebooks"])
+    assert "jupyterlab" in extra and "ipykernel" in extra  # `jupyter lab examples/` works
+    imported = set()
+    for script in SCRIPTS:
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"minidl", "numpy", "cupy"}
+    unknown = sorted(third_party - set(PACKAGE_OF))
+    assert not unknown, f"notebooks import {unknown}: add them to PACKAGE_OF and the extra"
+    # torch is optional in the notebooks (they compare with it only when present).
+    missing = sorted(PACKAGE_OF[name] for name in third_party - {"torch"}
+                     if PACKAGE_OF[name] not in extra)  # fmt: skip
+    assert not missing, f'pip install -e ".[notebooks]" lacks {missing}'
+
+
+def printed(notebook) -> str:
+    """Everything the notebook's code cells printed, in order."""
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream"
+    )
+
+
+def test_notebook_01_shows_the_graph_and_every_intermediate_gradient(monkeypatch):
+    pytest.importorskip("nbclient", reason="nbclient is in the dev extra")
+    pytest.importorskip("ipykernel", reason="ipykernel (the python3 kernel) is in the dev extra")
+    notebook = EXECUTED.get("01_autograd") or execute(EXAMPLES / "01_autograd.ipynb", monkeypatch)
+    text = printed(notebook)
+    # The graph of L = (a·b + c)², drawn by mdl.viz: tensors joined through the ops.
+    for line in ["a = 2  (leaf)", "b = -3  (leaf)", "c = 10  (leaf)", "Mul", "Add", "Pow",
+                 "e = -6", "d = 4", "L = 16"]:  # fmt: skip
+        assert f"\n  {line}\n" in text, f"notebook 01 does not print the node {line!r}"
+    edges = {"a → Mul", "b → Mul", "Mul → e", "e → Add", "c → Add", "Add → d", "d → Pow",
+             "Pow → L"}  # fmt: skip
+    printed_edges = set(re.findall(r"^  (\w+ → \w+)$", text, flags=re.MULTILINE))
+    assert printed_edges == edges
+    # ∂L/∂node for every node, by hand and by backward() (retain_grad), side by side.
+    expected = {"L": 1, "d": 8, "e": 8, "c": 8, "a": -24, "b": 16}
+    for name, value in expected.items():
+        row = re.search(rf"^dL/d{name}\s+(-?[0-9.]+)\s+(-?[0-9.]+)\s*$", text, re.MULTILINE)
+        assert row, f"notebook 01 prints no row for dL/d{name}"
+        assert float(row.group(1)) == float(row.group(2)) == value, row.group(0)
+    # The hooks fire in backward()'s order: the root first, the leaves last.
+    hooks = re.findall(r"^hook: dL/d(\w) = ", text, flags=re.MULTILINE)
+    assert hooks[:3] == ["L", "d", "e"]

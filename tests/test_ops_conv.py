@@ -301,3 +301,29 @@ def test_band_size_is_a_convolution_setting_chosen_per_backend_name():
     assert band_bytes("a-backend-registered-later") == DEFAULT_BAND_BYTES
     assert set(BAND_BYTES) == {"numpy", "cupy"}
     assert not hasattr(mdl.backend.Backend, "block_bytes")  # not a device property
+
+
+@pytest.mark.parametrize("argument", ["stride", "padding"])
+@pytest.mark.parametrize("value", [1.5, "2", None, (1, 2, 3)])
+def test_a_non_integer_stride_or_padding_is_a_clear_type_error(argument, value):
+    x = mdl.tensor(np.ones((1, 1, 5, 5), np.float32))
+    weight = mdl.tensor(np.ones((1, 1, 3, 3), np.float32))
+    with pytest.raises(TypeError, match=f"{argument} must be an int or a pair of ints"):
+        F.conv2d(x, weight, **{argument: value})
+    with pytest.raises(TypeError, match="must be an int or a pair of ints"):
+        F.max_pool2d(x, 1.5)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+def test_integer_input_is_refused_like_the_activations_and_pooling(dtype):
+    """One rule for layers: floating-point input, or a TypeError saying how to convert."""
+    x = mdl.tensor(np.ones((1, 1, 5, 5), dtype))
+    weight = mdl.tensor(np.ones((1, 1, 3, 3), np.float32))
+    for function in (
+        lambda: F.conv2d(x, weight),
+        lambda: F.max_pool2d(x, 2),
+        lambda: F.relu(x),
+        lambda: F.linear(x.reshape(1, 25), mdl.tensor(np.ones((2, 25), np.float32))),
+    ):
+        with pytest.raises(TypeError, match="expected floating-point input, got dtype"):
+            function()

@@ -301,3 +301,14 @@ def test_mean_of_no_elements_is_an_error(backend, loss):
 def test_cross_entropy_needs_a_sample_and_a_class(backend):
     with pytest.raises(ValueError, match=r"at least one sample and one class.*\(0, 3\)"):
         F.cross_entropy(mdl.tensor(np.zeros((0, 3))), mdl.tensor(np.zeros(0, dtype=np.int64)))
+
+
+def test_bce_with_a_nan_probability_raises_like_pytorch():
+    probability = mdl.tensor([[np.nan], [0.5]])
+    with pytest.raises(ValueError, match="NaN probabilities"):
+        F.binary_cross_entropy(probability, mdl.tensor([[1.0], [0.0]]))
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.binary_cross_entropy(
+            torch.tensor([[float("nan")], [0.5]]), torch.tensor([[1.0], [0.0]])
+        )

@@ -86,3 +86,19 @@ def test_numpy_scalar_on_the_left_defers_to_tensor():
     x = mdl.tensor([1.0], requires_grad=True)
     y = np.float32(2.0) * x
     assert isinstance(y, mdl.Tensor) and y.requires_grad
+
+
+@pytest.mark.parametrize("data", [[1j], np.array([1 + 2j]), np.array([1j], np.complex64), 2j])
+def test_complex_data_is_refused(data):
+    with pytest.raises(TypeError, match="complex data .* real numbers only"):
+        mdl.tensor(data)
+    with pytest.raises(TypeError, match="complex data"):
+        mdl.Tensor(data)
+
+
+@pytest.mark.parametrize("other", ["a", None, 1j, [["a"]], object()])
+def test_arithmetic_with_a_non_number_is_a_clear_type_error(other):
+    x = mdl.tensor([1.0, 2.0])
+    for operation in (lambda: x + other, lambda: other * x, lambda: x - other):
+        with pytest.raises(TypeError, match="a tensor op cannot take .* expected a real number"):
+            operation()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,14 @@ class DataLoader:
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got batch_size={batch_size}")
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        if isinstance(dataset, (np.ndarray, Tensor)) or backend_of(dataset).is_array(dataset):
+            raise TypeError(
+                f"DataLoader expected a Dataset, got an array of shape {dataset.shape}; wrap "
+                "arrays in TensorDataset(x, y) so that each batch is an (inputs, targets) pair"
+            )
+        if isinstance(dataset, (str, bytes, Mapping)) or not (
+            hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")
+        ):
             raise TypeError(
                 f"DataLoader expected a Dataset (with __len__ and __getitem__), got "
                 f"{type(dataset).__name__}; wrap arrays in TensorDataset(x, y)"

@@ -62,6 +62,8 @@ class Linear(Module):
         self.bias = init.zeros(_new_parameter((out_features,), dtype)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        x = F._as_tensor(x, f"Linear(in_features={self.in_features})")
+        F._require_float("linear", "input", x)
         shape = tuple(x.shape)
         if len(shape) == 0 or shape[-1] != self.in_features:
             raise ValueError(self._shape_error(shape))
@@ -127,6 +129,8 @@ class Conv2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         name = f"Conv2d(in_channels={self.in_channels})"
+        x = F._as_tensor(x, name)
+        F._require_float("conv2d", "input", x)
         shape = tuple(x.shape)
         check_window_fits(name, shape, self.kernel_size, self.stride, self.padding)
         if shape[1] != self.in_channels:

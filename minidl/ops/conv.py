@@ -35,7 +35,12 @@ from minidl.backend import backend_of
 
 def as_pair(value: Any, name: str) -> tuple[int, int]:
     """``value`` (an int, or a pair for height and width) as a pair of ints."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    if isinstance(value, numbers.Integral):
+        pair = (value, value)
+    elif isinstance(value, (tuple, list)):
+        pair = tuple(value)
+    else:
+        pair = ()  # a float, a string, None: refused below
     if len(pair) != 2 or not all(
         isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair
     ):

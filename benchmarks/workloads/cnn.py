@@ -1,8 +1,9 @@
 """Workload (b): a small CNN's training step with Adam, on 28×28 single-channel images.
 
-Conv(1→32, 3×3) – ReLU – MaxPool 2 – Conv(32→64, 3×3) – ReLU – MaxPool 2 – Flatten –
-Linear(1600→128) – ReLU – Linear(128→10), cross-entropy, Adam (lr 0.001). Shapes:
-28 → 26 → 13 → 11 → 5, so the flattened map has 64·5·5 = 1600 features.
+``minidl.recipes.small_cnn``: Conv(1→32, 3×3) – ReLU – MaxPool 2 – Conv(32→64, 3×3) –
+ReLU – MaxPool 2 – Flatten – Linear(1600→128) – ReLU – Linear(128→10), cross-entropy,
+Adam (lr 0.001). Shapes: 28 → 26 → 13 → 11 → 5, so the flattened map has 64·5·5 = 1600
+features.
 
 Batch 64 is the CPU comparison; batch 256 is the GPU speed-up comparison (numpy vs cupy).
 """
@@ -14,8 +15,7 @@ import functools
 import numpy as np
 
 import minidl as mdl
-from minidl.bench.flops import conv2d_flops, linear_flops, training_flops
-from minidl.bench.workloads import (
+from benchmarks.harness.case import (
     Case,
     Prepared,
     copy_weights_into_torch,
@@ -23,19 +23,12 @@ from minidl.bench.workloads import (
     random_batch,
     torch_classifier_step,
 )
-
-
-def minidl_cnn() -> mdl.nn.Module:
-    from minidl import nn
-
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10),
-    )  # fmt: skip
+from benchmarks.harness.flops import conv2d_flops, linear_flops, training_flops
+from minidl import recipes
 
 
 def torch_cnn():
+    """``minidl.recipes.small_cnn`` in PyTorch."""
     from torch import nn
 
     return nn.Sequential(
@@ -50,7 +43,7 @@ def cnn_weights() -> dict[str, np.ndarray]:
     """The initial weights both frameworks start from (minidl's own init, seed 0)."""
     mdl.manual_seed(0)
     with mdl.use_backend("numpy"):
-        return minidl_cnn().state_dict()
+        return recipes.small_cnn().state_dict()
 
 
 def cnn_forward_flops(batch: int) -> list[int]:
@@ -63,13 +56,11 @@ def cnn_forward_flops(batch: int) -> list[int]:
 
 
 def minidl_train_step(batch: int, backend_name: str) -> Prepared:
-    from minidl import optim
-
     inputs, labels = random_batch(batch, (batch, 1, 28, 28), classes=10)
-    model = minidl_cnn()
+    model = recipes.small_cnn()
     model.load_state_dict(cnn_weights())
     model.to(backend_name)
-    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = recipes.small_cnn_optimizer(model.parameters())
     return minidl_classifier_step(model, optimizer, inputs, labels, backend_name)
 
 
@@ -80,7 +71,7 @@ def torch_train_step(batch: int, device: str) -> Prepared:
     model = torch_cnn()
     copy_weights_into_torch(model, cnn_weights())
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipes.DEFAULT_LR["adam"])
     return torch_classifier_step(model, optimizer, inputs, labels, device)
 
 

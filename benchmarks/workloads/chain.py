@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from minidl.bench.workloads import (
+from benchmarks.harness.case import (
     Case,
     Prepared,
     minidl_synchronizer,

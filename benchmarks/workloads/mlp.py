@@ -12,8 +12,7 @@ import functools
 import numpy as np
 
 import minidl as mdl
-from minidl.bench.flops import linear_flops, training_flops
-from minidl.bench.workloads import (
+from benchmarks.harness.case import (
     Case,
     Prepared,
     copy_weights_into_torch,
@@ -25,21 +24,14 @@ from minidl.bench.workloads import (
     torch_synchronizer,
     torch_tensor,
 )
+from benchmarks.harness.flops import linear_flops, training_flops
+from minidl import recipes
 
-X3_SIZES = (784, 128, 64, 10)
-LEARNING_RATE = 0.001
-MOMENTUM = 0.9
-
-
-def minidl_x3() -> mdl.nn.Module:
-    from minidl import nn
-
-    return nn.Sequential(
-        nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10)
-    )
+X3_SIZES = recipes.X3_SIZES
 
 
 def torch_x3():
+    """``minidl.recipes.x3_mlp`` in PyTorch."""
     from torch import nn
 
     return nn.Sequential(
@@ -52,7 +44,7 @@ def x3_weights() -> dict[str, np.ndarray]:
     """The initial weights both frameworks start from (minidl's own init, seed 0)."""
     mdl.manual_seed(0)
     with mdl.use_backend("numpy"):
-        return minidl_x3().state_dict()
+        return recipes.x3_mlp().state_dict()
 
 
 def x3_forward_flops(batch: int) -> list[int]:
@@ -63,13 +55,11 @@ def x3_forward_flops(batch: int) -> list[int]:
 
 
 def minidl_train_step(batch: int, backend_name: str) -> Prepared:
-    from minidl import optim
-
     inputs, labels = random_batch(batch, (batch, 784), classes=10)
-    model = minidl_x3()
+    model = recipes.x3_mlp()
     model.load_state_dict(x3_weights())
     model.to(backend_name)
-    optimizer = optim.Momentum(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+    optimizer = recipes.x3_optimizer(model.parameters())
     return minidl_classifier_step(model, optimizer, inputs, labels, backend_name)
 
 
@@ -80,7 +70,9 @@ def torch_train_step(batch: int, device: str) -> Prepared:
     model = torch_x3()
     copy_weights_into_torch(model, x3_weights())
     model.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=recipes.X3_LEARNING_RATE, momentum=recipes.X3_MOMENTUM
+    )
     return torch_classifier_step(model, optimizer, inputs, labels, device)
 
 
@@ -101,7 +93,7 @@ def training_case(batch: int) -> Case:
 
 def minidl_inference(batch: int, backend_name: str) -> Prepared:
     inputs, _ = random_batch(batch, (batch, 784))
-    model = minidl_x3()
+    model = recipes.x3_mlp()
     model.load_state_dict(x3_weights())
     model.to(backend_name)
     model.eval()

@@ -1,4 +1,4 @@
-"""Showing results: a table for the terminal, the same table in Markdown, and the JSON file."""
+"""Showing results: a table for the terminal, summaries, and the JSON file."""
 
 from __future__ import annotations
 
@@ -69,13 +69,6 @@ def terminal_table(results: dict[str, Any]) -> str:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def markdown_table(results: dict[str, Any]) -> str:
-    """The results as a Markdown table (for benchmarks/README.md)."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
     return "\n".join(lines)
 
 

@@ -15,9 +15,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from minidl.bench.memory import peak_memory
-from minidl.bench.timing import Contender, calibrate, run_interleaved, summarize
-from minidl.bench.workloads import Case
+from benchmarks.harness.case import Case
+from benchmarks.harness.memory import peak_memory
+from benchmarks.harness.timing import Contender, calibrate, run_interleaved, summarize
 
 TORCH_DEVICE_FOR = {"numpy": "cpu", "cupy": "cuda"}
 
@@ -163,8 +163,10 @@ def _measure_case_by_key(
     gemm_peaks: dict[str, float],
     torch_threads: int | None,
 ) -> dict[str, Any]:
-    from minidl.bench.cases import all_cases
+    from benchmarks.workloads import all_cases
+    from minidl.backend import tune_malloc
 
+    tune_malloc()  # as in the parent process: a fresh process starts with glibc's defaults
     if devices and torch_threads:
         import torch
 

@@ -1,8 +1,9 @@
 """Workload (e): one full epoch of ``minidl train``'s default model on the digits data.
 
-The defaults are read from ``minidl train`` itself (its parser, data preparation, model
-and optimizer builders), so this workload follows them if they change: today an MLP
-64–64–64–10 with Adam at batch 32 over the digits training split, shuffled.
+The defaults are read from ``minidl train`` itself (its parser and data preparation) and
+from the recipes it builds its model and optimizer with (``minidl.recipes``), so this
+workload follows them if they change: today an MLP 64–64–64–10 with Adam at batch 32
+over the digits training split, shuffled.
 
 minidl runs ``minidl.train.fit`` for one epoch (DataLoader, forward, loss, backward,
 step, and the ``loss.item()`` that fit reads per batch). PyTorch runs the idiomatic loop
@@ -18,8 +19,7 @@ from typing import Any
 import numpy as np
 
 import minidl as mdl
-from minidl.bench.flops import linear_flops, training_flops
-from minidl.bench.workloads import (
+from benchmarks.harness.case import (
     Case,
     Prepared,
     copy_weights_into_torch,
@@ -27,6 +27,8 @@ from minidl.bench.workloads import (
     torch_synchronizer,
     torch_tensor,
 )
+from benchmarks.harness.flops import linear_flops, training_flops
+from minidl import recipes
 
 
 @functools.cache
@@ -41,12 +43,15 @@ def default_training() -> tuple[Any, Any]:
 @functools.cache
 def default_weights() -> dict[str, np.ndarray]:
     """The initial weights of the default model, as ``minidl train`` makes them."""
-    from minidl import cli
 
     args, task = default_training()
     mdl.manual_seed(args.seed)
     with mdl.use_backend("numpy"):
-        return cli.build_model(args, task).state_dict()
+        return default_model(args, task).state_dict()
+
+
+def default_model(args: Any, task: Any):
+    return recipes.model_for(args.model, task.x_train.shape[1:], task.num_outputs)
 
 
 def layer_sizes() -> list[int]:
@@ -56,14 +61,14 @@ def layer_sizes() -> list[int]:
 
 
 def minidl_epoch(backend_name: str) -> Prepared:
-    from minidl import cli, nn, train
+    from minidl import nn, train
     from minidl.data import DataLoader, TensorDataset
 
     args, task = default_training()
-    model = cli.build_model(args, task)
+    model = default_model(args, task)
     model.load_state_dict(default_weights())
     model.to(backend_name)
-    optimizer = cli.build_optimizer(args, model)
+    optimizer = recipes.optimizer(args.optimizer, model.parameters(), args.lr)
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(
         TensorDataset(task.x_train, task.y_train),
@@ -87,8 +92,6 @@ def torch_epoch(device: str) -> Prepared:
     import torch
     from torch import nn
 
-    from minidl import cli
-
     args, task = default_training()
     sizes = layer_sizes()
     layers: list[Any] = []
@@ -97,7 +100,7 @@ def torch_epoch(device: str) -> Prepared:
     model = nn.Sequential(*layers[:-1])
     copy_weights_into_torch(model, default_weights())
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cli.DEFAULT_LR[args.optimizer])
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipes.DEFAULT_LR[args.optimizer])
     loss_fn = nn.CrossEntropyLoss()
     x_train = torch_tensor(task.x_train.astype(np.float32), device)
     y_train = torch_tensor(task.y_train.astype(np.int64), device)

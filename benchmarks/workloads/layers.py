@@ -12,8 +12,7 @@ import functools
 
 import numpy as np
 
-from minidl.bench.flops import conv2d_flops
-from minidl.bench.workloads import (
+from benchmarks.harness.case import (
     Case,
     Prepared,
     minidl_synchronizer,
@@ -22,6 +21,7 @@ from minidl.bench.workloads import (
     torch_synchronizer,
     torch_tensor,
 )
+from benchmarks.harness.flops import conv2d_flops
 
 BATCH, CHANNELS, SIZE, KERNEL = 64, 32, 28, 3
 

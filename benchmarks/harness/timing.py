@@ -14,10 +14,11 @@ from __future__ import annotations
 import gc
 import math
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from minidl.bench import seconds_per_step
 
 try:
     import resource  # Unix only
@@ -63,13 +64,8 @@ def minor_page_faults() -> int:
 
 
 def time_steps(contender: Contender, steps: int) -> float:
-    """Seconds per step, averaged over ``steps`` back-to-back steps."""
-    contender.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        contender.step()
-    contender.synchronize()
-    return (time.perf_counter() - start) / steps
+    """Seconds per step, averaged over ``steps`` back-to-back steps (``minidl bench``'s clock)."""
+    return seconds_per_step(contender.step, contender.synchronize, steps)
 
 
 def time_sample(contender: Contender) -> None:

@@ -7,8 +7,8 @@ or CUDA, from the same input data and the same initial weights. Building returns
 (a loss or an output sum computed once from the initial state) that shows both
 frameworks really start from the same weights and data.
 
-The cases themselves live in ``workload_*.py``, one file per kind of network, the
-minidl and PyTorch versions side by side.
+The cases themselves live in ``benchmarks/workloads/``, one file per kind of network,
+the minidl and PyTorch versions side by side.
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ import numpy as np
 
 import minidl as mdl
 from minidl import backend as backends
+from minidl.bench import random_batch, training_step
+
+__all__ = [
+    "Case", "Prepared", "copy_weights_into_torch", "minidl_classifier_step",
+    "minidl_synchronizer", "minidl_tensor", "random_batch", "torch_classifier_step",
+    "torch_synchronizer", "torch_tensor",
+]  # fmt: skip
 
 
 @dataclass
@@ -109,30 +116,14 @@ def copy_weights_into_torch(torch_model: Any, state: Mapping[str, np.ndarray]) -
     torch_model.load_state_dict(converted)
 
 
-def random_batch(
-    seed: int, shape: tuple[int, ...], classes: int | None = None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Standard-normal float32 inputs of ``shape`` and, if asked, int64 class labels."""
-    rng = np.random.default_rng(seed)
-    inputs = rng.standard_normal(shape, dtype=np.float32)
-    labels = rng.integers(0, classes, size=shape[0]) if classes else None
-    return inputs, labels
-
-
 def minidl_classifier_step(
     model: Any, optimizer: Any, inputs: np.ndarray, labels: np.ndarray, backend_name: str
 ) -> Prepared:
-    """One cross-entropy training step of ``model`` on a fixed batch (the loop every
-    training workload times): zero_grad, forward, loss, backward, optimizer step."""
+    """One cross-entropy training step of ``model`` on a fixed batch, as ``minidl bench``
+    times it (``minidl.bench.training_step``): zero_grad, forward, loss, backward, step."""
     loss_fn = mdl.nn.CrossEntropyLoss()
     x, y = minidl_tensor(inputs, backend_name), minidl_tensor(labels, backend_name)
-
-    def step() -> None:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
+    step = training_step(model, optimizer, loss_fn, x, y)
     with mdl.no_grad():
         check = loss_fn(model(x), y).item()
     return Prepared(step, minidl_synchronizer(backend_name), check)
@@ -146,13 +137,7 @@ def torch_classifier_step(
 
     loss_fn = torch.nn.CrossEntropyLoss()
     x, y = torch_tensor(inputs, device), torch_tensor(labels, device)
-
-    def step() -> None:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
+    step = training_step(model, optimizer, loss_fn, x, y)  # the loop reads the same in both
     with torch.no_grad():
         check = loss_fn(model(x), y).item()
     return Prepared(step, torch_synchronizer(device), check)
