@@ -276,3 +276,94 @@ plt.show()
 # and each of its steps looks at 32 points instead of 400. Some runs stall on a plateau
 # and others get past it. With another seed the order can change: one run of one small
 # network is not a benchmark.
+
+# %% [markdown]
+# ## RMSprop and weight decay (FORMULAS T1, T2)
+#
+# RMSprop divides each weight's step by a moving root-mean-square of its own gradient:
+# $v \leftarrow \alpha v + (1-\alpha) g^2$, $w \leftarrow w - \mathrm{lr}\, g/(\sqrt v + \epsilon)$.
+# Adam is RMSprop plus momentum and bias correction. Weight decay (L2 regularization)
+# adds $\lambda w$ to every gradient before the rule: it is the gradient of
+# $\frac\lambda2\lVert w\rVert^2$ added to the loss, and it pulls every weight toward 0.
+# Every minidl optimizer takes `weight_decay=λ`.
+
+# %%
+more_curves = {
+    "Adam": curves["Adam"],
+    "RMSprop": train_x2(lambda p: optim.RMSprop(p, lr=0.02)),
+    "RMSprop, weight decay 0.01": train_x2(lambda p: optim.RMSprop(p, lr=0.02, weight_decay=0.01)),
+}
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for name, (losses, accuracy) in more_curves.items():
+    ax.plot(losses, label=f"{name} (accuracy {accuracy:.0%})")
+ax.set(xlabel="step", ylabel="BCE loss", title="X2 network: RMSprop next to Adam")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# What weight decay does is easiest to see where the data leave the weights free: a
+# linear model with 20 inputs fitted to 10 samples has many exact solutions. Plain
+# gradient descent keeps whatever large weights it starts from along the directions the
+# data cannot see; with decay, those shrink toward 0, at a small cost in training loss.
+
+
+# %%
+def weight_norms(weight_decay, steps=300):
+    mdl.manual_seed(0)
+    rng = np.random.default_rng(0)
+    inputs = mdl.tensor(rng.normal(size=(10, 20)))
+    targets = mdl.tensor(rng.normal(size=(10, 1)))
+    layer = nn.Linear(20, 1)
+    opt = optim.SGD(layer.parameters(), lr=0.02, weight_decay=weight_decay)
+    norms = []
+    for _ in range(steps):
+        opt.zero_grad()
+        nn.MSELoss()(layer(inputs), targets).backward()
+        opt.step()
+        norms.append(float(np.linalg.norm(layer.weight.numpy())))
+    return norms
+
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for decay in (0.0, 0.1, 0.5):
+    ax.plot(weight_norms(decay), label=f"weight_decay = {decay}")
+ax.set(xlabel="step", ylabel="‖w‖ (L2 norm of the weights)",
+       title="SGD on 10 samples, 20 inputs: L2 shrinks the weights")  # fmt: skip
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## Learning-rate schedules (FORMULAS T3)
+#
+# `optim.lr_scheduler` changes an optimizer's `lr` as training goes on; each call of
+# `scheduler.step()` moves $t$ on by one (an epoch, or a batch). `fit(...,
+# scheduler=s)` steps it after every epoch, or after every batch with
+# `scheduler_interval="batch"`. The curves below are the rates themselves.
+
+# %%
+from minidl.optim import lr_scheduler  # noqa: E402
+
+
+def schedule(make, steps=60):
+    opt = optim.SGD([mdl.tensor([0.0], requires_grad=True)], lr=0.1)
+    scheduler = make(opt)
+    rates = [opt.lr]
+    for _ in range(steps):
+        scheduler.step()
+        rates.append(opt.lr)
+    return rates
+
+
+schedules = {
+    "StepLR(step_size=15, gamma=0.5)": lambda o: lr_scheduler.StepLR(o, step_size=15, gamma=0.5),
+    "ExponentialLR(gamma=0.95)": lambda o: lr_scheduler.ExponentialLR(o, gamma=0.95),
+    "CosineAnnealingLR(T_max=60)": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=60),
+    "LinearWarmup(warmup_steps=10)": lambda o: lr_scheduler.LinearWarmup(o, warmup_steps=10),
+}
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for name, make in schedules.items():
+    ax.plot(schedule(make), label=name)
+ax.set(xlabel="step t (scheduler.step() calls)", ylabel="learning rate α_t",
+       title="Learning-rate schedules from α₀ = 0.1")  # fmt: skip
+ax.legend(fontsize=8)
+plt.show()

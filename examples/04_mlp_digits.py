@@ -225,3 +225,33 @@ try_idx_dataset(
     lambda: nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)),
     lambda p: optim.Adam(p, lr=0.001), batch_size=32,
 )  # fmt: skip
+
+# %% [markdown]
+# ## 6. Cohen's kappa beside accuracy (FORMULAS T6)
+#
+# Accuracy counts agreements; some of them happen by chance. Cohen's kappa takes the
+# chance agreement out: $\kappa = (p_o - p_e)/(1 - p_e)$, where $p_o$ is the accuracy
+# and $p_e = \sum_k (\text{row}_k/n)(\text{col}_k/n)$ is the agreement of a guesser
+# with the same class frequencies, from the confusion matrix. With ten balanced classes
+# $p_e \approx 0.1$, so κ is a little below the accuracy. The bars show both.
+
+# %%
+names, accuracies, kappas = [], [], []
+for name, model in [("X3 (SGD + momentum)", model_x3), ("X4 (Adam)", model_x4)]:
+    model.eval()
+    with mdl.no_grad():
+        predicted = model(mdl.tensor(x_test)).numpy().argmax(axis=1)
+    model.train()
+    names.append(name)
+    accuracies.append(metrics.accuracy(y_test, predicted))
+    kappas.append(metrics.cohen_kappa(y_test, predicted))
+    print(f"{name:20s} accuracy {accuracies[-1]:.3f}   Cohen's kappa {kappas[-1]:.3f}")
+
+fig, ax = plt.subplots(figsize=(6, 3.2))
+positions = np.arange(len(names))
+ax.bar(positions - 0.2, accuracies, width=0.4, label="accuracy")
+ax.bar(positions + 0.2, kappas, width=0.4, label="Cohen's kappa")
+ax.set(xticks=positions, xticklabels=names, ylim=(0.8, 1.0), ylabel="score (1 = perfect)",
+       xlabel="network", title="Digits test set: accuracy and chance-corrected kappa")  # fmt: skip
+ax.legend(loc="lower right")
+plt.show()

@@ -3,6 +3,7 @@
 minidl train                         an MLP on the bundled digits data, Adam, NumPy
 minidl train --model cnn --epochs 10 --save digits.npz
 minidl train --dataset diabetes      regression: test MSE against predicting the mean
+minidl train --data photos/          images from class folders (X5: 150×150 RGB, two classes)
 mpiexec -n 2 minidl train --distributed   data-parallel on 2 ranks (pip install minidl[dist])
 minidl info                          version, Python, NumPy/CuPy, backends, GPU
 minidl bench                         time the documents' networks on every backend
@@ -31,6 +32,7 @@ DEFAULT_EPOCHS = {
     "diabetes": 100,
     "mnist": 5,
     "fashion-mnist": 5,
+    "folder": 10,
 }
 INTERRUPTED = 130  # the shell's exit status after Ctrl-C (128 + SIGINT)
 # The signals after which `minidl train` finishes its step, saves (--save) and exits 128 + n.
@@ -88,15 +90,30 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=DefaultsHelpFormatter,
     )
     train.add_argument(
-        "--model", choices=("mlp", "cnn"), default="mlp",
+        "--model",
+        choices=("mlp", "cnn", "x5"),
+        default="mlp",
         help="mlp: two hidden layers of 64 ReLU units; cnn: conv-pool blocks then a dense "
-        "layer (image data sets only)",
-    )  # fmt: skip
+        "layer (image data sets only); x5: the documents' 150×150 image classifier, which "
+        "--data always trains",
+    )
     train.add_argument(
         "--dataset", choices=DATASETS, default="digits",
         help="digits, breast_cancer and diabetes come with scikit-learn; (fashion-)mnist "
         "need their IDX files in --data-root (or --download)",
     )  # fmt: skip
+    train.add_argument(
+        "--data",
+        metavar="DIR",
+        help="train on images in DIR/<class>/ (or DIR/train/<class>/ and DIR/validation/"
+        "<class>/), read like Keras' flow_from_directory",
+    )
+    train.add_argument(
+        "--image-size", type=positive_int, default=150, help="--data images are resized to it"
+    )
+    train.add_argument(
+        "--augment", action="store_true", help="random flips, rotations, zooms, shifts (T4)"
+    )
     train.add_argument("--data-root", default="data", help="folder of the (Fashion-)MNIST files")
     train.add_argument(
         "--download", action="store_true", help="fetch missing (Fashion-)MNIST files"
@@ -113,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="learning rate (default per optimizer: "
         + ", ".join(f"{name} {rate:g}" for name, rate in recipes.DEFAULT_LR.items()) + ")",
     )  # fmt: skip
+    train.add_argument(
+        "--weight-decay", type=non_negative_float, default=0.0, help="L2 regularization λ (T2)"
+    )
     train.add_argument(
         "--epochs", type=positive_int,
         help="passes over the training set (default per data set: "
@@ -186,6 +206,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return value
+
+
 def fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value < 1:
@@ -205,6 +232,15 @@ def thread_count(text: str) -> int | str:
 
 
 def check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.data is not None:
+        args.dataset = "folder"
+        if args.model == "cnn":
+            parser.error("--data trains the x5 image model, got --model cnn")
+        args.model = "x5"
+    elif args.model == "x5":
+        parser.error("--model x5 reads images from class folders: give --data DIR")
+    elif args.augment and args.model != "cnn":
+        parser.error("--augment transforms images: use it with --model cnn or --data DIR")
     if args.model == "cnn" and args.dataset not in IMAGE_DATASETS:
         parser.error(
             f"--model cnn needs an image data set ({', '.join(IMAGE_DATASETS)}), "
@@ -247,6 +283,8 @@ def load_task(args: argparse.Namespace) -> Task:
     """Load and prepare the data set named by ``--dataset``."""
     from minidl.data import datasets, standardize, train_test_split
 
+    if args.data is not None:
+        return load_image_folder(args)
     images = args.model == "cnn"
     if args.dataset == "digits":
         x, y = datasets.load_digits(images=images)
@@ -280,12 +318,38 @@ def load_task(args: argparse.Namespace) -> Task:
     return Task("regression", x_train, scaled, x_test, y_test, 1, preprocessing)
 
 
+def load_image_folder(args: argparse.Namespace) -> Task:
+    """Two classes of images from ``--data``: DIR/<class>/, split 80/20, or DIR/train/<class>/
+    and DIR/validation/<class>/ (Keras' layout) when both exist."""
+    from pathlib import Path
+
+    from minidl.data import ImageFolder, train_test_split
+
+    def read(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+        data = ImageFolder(folder, (args.image_size, args.image_size), class_mode="binary")
+        images = np.stack([data[index][0] for index in range(len(data))])
+        return images, data.labels.astype(np.float32).reshape(-1, 1)
+
+    root = Path(args.data)
+    if (root / "train").is_dir() and (root / "validation").is_dir():
+        x_train, y_train = read(root / "train")
+        x_test, y_test = read(root / "validation")
+    else:
+        x, y = read(root)
+        x_train, x_test, y_train, y_test = train_test_split(x, y, seed=args.seed, stratify=y)
+    return Task("binary", x_train, y_train, x_test, y_test, 1)
+
+
 def build_model(args: argparse.Namespace, task: Task):
+    if args.model == "x5":
+        from minidl import models
+
+        return models.x5_cnn(task.x_train.shape[1], task.x_train.shape[2])
     return recipes.model_for(args.model, task.x_train.shape[1:], task.num_outputs)
 
 
 def build_optimizer(args: argparse.Namespace, model):
-    return recipes.optimizer(args.optimizer, model.parameters(), args.lr)
+    return recipes.optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -327,7 +391,13 @@ def train_and_report(args: argparse.Namespace, task: Task, communicator=None) ->
     (its share of each batch, gradients averaged over the ranks, printing on rank 0)."""
     import minidl as mdl
     from minidl import nn, train
-    from minidl.data import DataLoader, DistributedSampler, TensorDataset, train_test_split
+    from minidl.data import (
+        DataLoader,
+        DistributedSampler,
+        TensorDataset,
+        train_test_split,
+        transforms,
+    )
 
     is_main = communicator is None or communicator.is_main
     say = print if is_main else (lambda *_, **__: None)
@@ -339,9 +409,19 @@ def train_and_report(args: argparse.Namespace, task: Task, communicator=None) ->
         optimizer = mdl.distributed.DistributedOptimizer(optimizer, communicator)
     loss_fn = {
         "classification": nn.CrossEntropyLoss(),
-        "binary": nn.BCEWithLogitsLoss(),
+        "binary": nn.BCELoss() if args.model == "x5" else nn.BCEWithLogitsLoss(),
         "regression": nn.MSELoss(),
     }[task.kind]
+    augment = None
+    if args.augment:  # Keras' ImageDataGenerator settings of the X5 example, roughly
+        augment = transforms.Compose(
+            [
+                transforms.RandomRotation(40),
+                transforms.RandomShift(0.2),
+                transforms.RandomZoom(0.2),
+                transforms.RandomHorizontalFlip(),
+            ]
+        )
     x_fit, y_fit, val_loader = task.x_train, task.y_train, None
     if args.validation > 0:
         x_fit, x_val, y_fit, y_val = train_test_split(
@@ -353,12 +433,16 @@ def train_and_report(args: argparse.Namespace, task: Task, communicator=None) ->
     dataset = TensorDataset(x_fit, y_fit)
     if communicator is None:
         batch_size = len(dataset) if args.optimizer == "gd" else args.batch_size
-        train_loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, seed=args.seed)
+        train_loader = DataLoader(
+            dataset, batch_size=batch_size, shuffle=True, seed=args.seed, transform=augment
+        )
         batch_text = f"batch {batch_size}"
     else:
         sampler = DistributedSampler(len(dataset), shuffle=True, seed=args.seed)
         batch_size = len(sampler) if args.optimizer == "gd" else args.batch_size
-        train_loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler)
+        train_loader = DataLoader(
+            dataset, batch_size=batch_size, sampler=sampler, transform=augment
+        )
         ranks = communicator.world_size
         batch_text = (
             f"batch {batch_size} per rank × {ranks} ranks = global batch {batch_size * ranks}"
@@ -485,21 +569,27 @@ def report_test_score(model, task: Task) -> None:
     from minidl import metrics
 
     model.eval()
+    chunk = 1024 if task.x_test.ndim == 2 else 64  # images: bound the conv activations' memory
     with mdl.no_grad():
         outputs = np.concatenate(
             [
-                model(mdl.tensor(task.x_test[start : start + 1024])).numpy()
-                for start in range(0, len(task.x_test), 1024)
+                model(mdl.tensor(task.x_test[start : start + chunk])).numpy()
+                for start in range(0, len(task.x_test), chunk)
             ]
         )
     if task.kind == "classification":
         print(f"test accuracy: {metrics.accuracy(task.y_test, outputs):.4f}")
     elif task.kind == "binary":
-        predicted = (outputs[:, 0] > 0).astype(np.int64)  # logit > 0 ⇔ probability > 0.5
-        print(
+        # x5 ends in a sigmoid (probabilities); the others give logits (logit > 0 ⇔ p > 0.5)
+        threshold = 0.5 if isinstance(model[-1], mdl.nn.Sigmoid) else 0.0
+        predicted = (outputs[:, 0] > threshold).astype(np.int64)
+        line = (
             f"test accuracy: {metrics.accuracy(task.y_test, predicted):.4f}  "
             f"F1: {metrics.f1_score(task.y_test, predicted):.4f}"
         )
+        if len(np.unique(task.y_test)) == 2:  # both needed for AUC (T5)
+            line += f"  ROC AUC: {metrics.roc_auc(task.y_test, outputs[:, 0]):.4f}"
+        print(line)
     else:
         scale = task.preprocessing
         predictions = outputs[:, 0] * scale["target_std"] + scale["target_mean"]

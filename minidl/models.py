@@ -2,11 +2,13 @@
 
     mlp(64, (64, 64), 10)          Linear–ReLU–Linear–ReLU–Linear (the documents' X4 shape)
     cnn(1, 8, 10)                  Conv–ReLU–MaxPool twice, then Flatten–Linear (X6)
+    x5_cnn(3, 150)                 the documents' X5 / X5′ image classifier, sigmoid output
     KerasTextClassifier(10000)     Embedding–LSTM(64)–Dense, document 001's (X7)
     TextClassifier(V, 100, 256, 6, 2, 0.5)  Embedding–2-layer LSTM–Linear, 002's (X8)
 
-Both end in raw scores (logits): pair them with CrossEntropyLoss (several classes),
-BCEWithLogitsLoss (one output, two classes) or MSELoss (regression).
+mlp and cnn end in raw scores (logits): pair them with CrossEntropyLoss (several
+classes), BCEWithLogitsLoss (one output, two classes) or MSELoss (regression). x5_cnn
+ends in a sigmoid, as the document writes it: pair it with BCELoss.
 """
 
 from __future__ import annotations
@@ -55,6 +57,32 @@ def cnn(
         width, size = out_channels, size // 2
     layers += [nn.Flatten(), nn.Linear(width * size * size, num_outputs)]
     return nn.Sequential(*layers)
+
+
+def x5_cnn(in_channels: int = 3, image_size: int = 150) -> nn.Sequential:
+    """FORMULAS X5 as written: Conv(32, 3×3)–MaxPool2–Conv(64)–MaxPool2–Conv(128)–MaxPool2–
+    Flatten–Dense(512)–Dropout(0.5)–Dense(1, sigmoid), ReLU after each conv and the Dense(512).
+
+    The convolutions are "valid" (no padding), so 150×150 inputs shrink
+    148→74→72→36→34→17 and the Flatten gives 128·17·17 = 36992 features.
+    """
+    size = image_size
+    for _ in range(3):
+        size = (size - 2) // 2
+    if size < 1:
+        raise ValueError(
+            f"x5_cnn: three 3×3 convolutions and 2×2 poolings need images of at least "
+            f"14×14 pixels, got {image_size}×{image_size}"
+        )
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(128 * size * size, 512), nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(512, 1), nn.Sigmoid(),
+    )  # fmt: skip
 
 
 class KerasTextClassifier(nn.Module):

@@ -19,17 +19,30 @@ from collections.abc import Iterable, Sequence
 
 from minidl import models, nn, optim
 
-OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
-DEFAULT_LR = {"gd": 0.5, "sgd": 0.05, "momentum": 0.01, "adam": 1e-3}
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "rmsprop")
+DEFAULT_LR = {"gd": 0.5, "sgd": 0.05, "momentum": 0.01, "adam": 1e-3, "rmsprop": 1e-3}
 
 
-def optimizer(name: str, parameters: Iterable[nn.Parameter], lr: float | None = None):
+def optimizer(
+    name: str,
+    parameters: Iterable[nn.Parameter],
+    lr: float | None = None,
+    weight_decay: float = 0.0,
+):
     """The optimizer called ``name`` (one of OPTIMIZERS) over ``parameters``, at ``lr``
-    (default: DEFAULT_LR[name])."""
-    make = {"gd": optim.GD, "sgd": optim.SGD, "momentum": optim.Momentum, "adam": optim.Adam}
+    (default: DEFAULT_LR[name]), with L2 ``weight_decay`` (FORMULAS T2)."""
+    make = {
+        "gd": optim.GD,
+        "sgd": optim.SGD,
+        "momentum": optim.Momentum,
+        "adam": optim.Adam,
+        "rmsprop": optim.RMSprop,
+    }
     if name not in make:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-    return make[name](parameters, lr=DEFAULT_LR[name] if lr is None else lr)
+    return make[name](
+        parameters, lr=DEFAULT_LR[name] if lr is None else lr, weight_decay=weight_decay
+    )
 
 
 def model_for(kind: str, input_shape: Sequence[int], num_outputs: int) -> nn.Sequential:

@@ -49,6 +49,7 @@ METRICS: dict[str, Callable[..., float]] = {
     "recall": metric_functions.recall,
     "f1_score": metric_functions.f1_score,
     "f1": metric_functions.f1_score,
+    "cohen_kappa": metric_functions.cohen_kappa,
 }
 
 

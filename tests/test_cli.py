@@ -124,7 +124,10 @@ def test_train_uses_one_blas_thread_for_a_small_model(capsys, monkeypatch):
     "arguments",
     [
         ["train", "--bogus"],
-        ["train", "--optimizer", "rmsprop"],
+        ["train", "--optimizer", "lbfgs"],
+        ["train", "--weight-decay", "-1"],
+        ["train", "--model", "x5"],
+        ["train", "--augment"],
         ["train", "--epochs", "0"],
         ["train", "--threads", "0"],
         ["train", "--validation", "1.5"],
@@ -301,3 +304,23 @@ def test_train_backend_defaults_to_the_environment_variable(monkeypatch, capsys)
     monkeypatch.setenv("MINIDL_BACKEND", "nonsense")
     assert cli.main(["train", "--epochs", "1", "--no-progress"]) != 0
     assert "unknown backend 'nonsense'" in capsys.readouterr().err
+
+
+def test_train_on_an_image_folder(tmp_path, capsys):
+    """minidl train --data DIR: X5 on two class folders (small images to stay quick)."""
+    image = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    for name, brightness in (("dark", 40), ("light", 200)):
+        (tmp_path / name).mkdir()
+        for index in range(10):
+            pixels = np.clip(rng.normal(brightness, 20, (20, 20, 3)), 0, 255).astype(np.uint8)
+            image.fromarray(pixels).save(tmp_path / name / f"{index}.png")
+    arguments = ["train", "--data", str(tmp_path), "--image-size", "32", "--epochs", "3"]
+    assert cli.main([*arguments, "--no-progress", "--augment", "--optimizer", "rmsprop"]) == 0
+    out = capsys.readouterr().out
+    assert "training x5 on folder (14 train / 2 validation / 4 test samples) with RMSprop" in out
+    assert 0 <= score(out, "test accuracy") <= 1 and "ROC AUC" in out
+
+    (tmp_path / "light" / "9.png").write_bytes(b"broken")
+    assert cli.main([*arguments, "--no-progress"]) == 1
+    assert "9.png' is not an image" in capsys.readouterr().err

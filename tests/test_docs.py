@@ -32,6 +32,7 @@ KNOWN_IDS = (
     + [f"M{i}" for i in range(1, 5)]
     + [f"X{i}" for i in range(1, 7)]
     + [f"E{i}" for i in range(1, 9)]
+    + [f"T{i}" for i in range(1, 7)]
 )
 
 ROW_ID = re.compile(r"^\|\s*\**([A-Z][0-9]+)\**\s*\|", re.MULTILINE)
