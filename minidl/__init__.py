@@ -8,7 +8,7 @@ The layers, from the bottom up: ``backend`` (NumPy or CuPy arrays), ``tensor`` a
 ``functional``, ``nn``, ``optim``, then ``data``, ``metrics``, ``train`` and ``cli``.
 """
 
-from minidl import backend, data, distributed, functional, metrics, nn, optim, train, viz
+from minidl import amp, backend, data, distributed, functional, metrics, nn, optim, train, viz
 from minidl.autograd import (
     detect_anomaly,
     enable_grad,
@@ -50,7 +50,7 @@ from minidl.tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "BackendUnavailableError", "CheckpointError", "DeviceMismatchError",
+    "AnomalyError", "BackendUnavailableError", "amp", "CheckpointError", "DeviceMismatchError",
     "GradcheckError", "GraphFreedError", "Tensor", "backend", "data", "detect_anomaly", "distributed",
     "enable_grad", "functional", "get_backend", "gradcheck", "is_anomaly_enabled", "is_grad_enabled",
     "manual_seed", "metrics", "nn", "no_grad", "optim", "set_backend", "tensor", "train",

@@ -250,13 +250,18 @@ def main(argv: list[str] | None = None) -> int:
     """``minidl bench [flags]``: run, print the table; returns the exit status."""
     args = parse_args(argv)
     available = backends.available()
+    missing = backends.unavailable()
     try:
         default = [w.name for w in WORKLOADS if w.quick or not args.quick]
         chosen = choose(args.workloads, [w.name for w in WORKLOADS], "workload(s)", default)
         backend_names = choose(args.backends, available, "or unavailable backend(s)", available)
     except ValueError as error:
         print(f"minidl bench: {error}")
+        for name, reason in missing.items():
+            print(f"  {name} is unavailable: {reason}")
         return 2
+    for name, reason in missing.items():  # say why a backend is not measured
+        print(f"{name}: not measured ({reason})")
     rounds = args.rounds or (3 if args.quick else 10)
     min_seconds = (
         args.min_seconds if args.min_seconds is not None else (0.02 if args.quick else 0.2)

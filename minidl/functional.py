@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from minidl.amp import autocast_dtype
 from minidl.ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minidl.ops.cast import Cast
 from minidl.ops.conv import Conv2d, as_pair, check_window_fits
 from minidl.ops.dropout import Dropout
 from minidl.ops.embedding import Embedding
@@ -163,7 +165,7 @@ def tanh(x: Tensor) -> Tensor:
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """FORMULAS A4: e^(x_i) / Σ_j e^(x_j) along ``axis`` (shifted by the max: stable)."""
-    x = _as_tensor(x, "softmax")
+    x = _full_precision(_as_tensor(x, "softmax"))
     _require_float("softmax", "input", x)
     _check_axis("softmax", x, axis)
     return Softmax.apply(x, axis=axis)
@@ -171,7 +173,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log of FORMULAS A4: x_i − log Σ_j e^(x_j) along ``axis``, computed stably."""
-    x = _as_tensor(x, "log_softmax")
+    x = _full_precision(_as_tensor(x, "log_softmax"))
     _require_float("log_softmax", "input", x)
     _check_axis("log_softmax", x, axis)
     return LogSoftmax.apply(x, axis=axis)
@@ -201,13 +203,12 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
             f"linear: weight of shape {weight.shape} expects in_features={in_features} "
             f"on the last axis of the input, got input of shape {x.shape}{hint}"
         )
-    if bias is None:
-        return Linear.apply(x, weight)
-    if bias.shape != (out_features,):
+    if bias is not None and bias.shape != (out_features,):
         raise ValueError(
             f"linear expected a bias of shape ({out_features},) (out_features), got {bias.shape}"
         )
-    return Linear.apply(x, weight, bias)
+    x, weight, bias = autocast_operands(x, weight, bias)
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
 def conv2d(
@@ -240,13 +241,34 @@ def conv2d(
             f"channels, got input of shape {x.shape} with {x.shape[1]} channels (axis 1)"
             f"{hint if x.shape[3] == weight.shape[1] else ''}"
         )
-    if bias is None:
-        return Conv2d.apply(x, weight, stride=strides, padding=paddings)
-    if bias.shape != (weight.shape[0],):
+    if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(
             f"conv2d expected a bias of shape ({weight.shape[0]},) (out_channels), got {bias.shape}"
         )
+    x, weight, bias = autocast_operands(x, weight, bias)
+    if bias is None:
+        return Conv2d.apply(x, weight, stride=strides, padding=paddings)
     return Conv2d.apply(x, weight, bias, stride=strides, padding=paddings)
+
+
+def autocast_operands(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Inside ``mdl.amp.autocast()`` the tensors cast down to its dtype (FORMULAS T7: the
+    layer computes in float16, the float32 weights get float32 gradients back); outside
+    it they come back unchanged. Dense and convolution layers call it on their operands."""
+    dtype = autocast_dtype()
+    if dtype is None:
+        return tensors
+    return tuple(
+        t if t is None or t.dtype == dtype else Cast.apply(t, dtype=dtype) for t in tensors
+    )
+
+
+def _full_precision(x: Tensor) -> Tensor:
+    """Inside ``autocast``, softmax and the losses compute in float32 (FORMULAS T7): their
+    exponentials and logs lose too much in float16."""
+    if autocast_dtype() is not None and x.dtype == np.float16:
+        return Cast.apply(x, dtype=np.float32)
+    return x
 
 
 def max_pool2d(
@@ -460,7 +482,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     prediction = pred  # pred is the public parameter name
     if reduction not in MSE_REDUCTIONS:
         raise ValueError(f"mse_loss reduction must be one of {MSE_REDUCTIONS}, got {reduction!r}")
-    prediction = _as_tensor(prediction, "mse_loss")
+    prediction = _full_precision(_as_tensor(prediction, "mse_loss"))
     _require_float("mse_loss", "predictions", prediction)
     target = _float_target(_target_tensor(target, prediction), prediction)
     _check_same_shape("mse_loss", prediction, target)
@@ -479,7 +501,7 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
     (softmax − y)/N (FORMULAS L7) for rows that sum to 1, (softmax·Σ_k y_k − y)/N for
     any others. Stable for logits of any size.
     """
-    logits = _as_tensor(logits, "cross_entropy")
+    logits = _full_precision(_as_tensor(logits, "cross_entropy"))
     _require_float("cross_entropy", "logits", logits)
     if logits.ndim != 2:
         raise ValueError(
@@ -533,7 +555,7 @@ def binary_cross_entropy(prob: Tensor, target: Any) -> Tensor:
     binary_cross_entropy_with_logits is the stabler choice when you have the logits.
     """
     probability = prob  # prob is the public parameter name
-    probability = _as_tensor(probability, "binary_cross_entropy")
+    probability = _full_precision(_as_tensor(probability, "binary_cross_entropy"))
     _require_float("binary_cross_entropy", "probabilities", probability)
     target = _float_target(_target_tensor(target, probability), probability)
     _check_same_shape("binary_cross_entropy", probability, target)
@@ -560,7 +582,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
 
     Gradient at the logits: (σ(x) − y)/n. Finite for logits of any size.
     """
-    logits = _as_tensor(logits, "binary_cross_entropy_with_logits")
+    logits = _full_precision(_as_tensor(logits, "binary_cross_entropy_with_logits"))
     _require_float("binary_cross_entropy_with_logits", "logits", logits)
     target = _float_target(_target_tensor(target, logits), logits)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)

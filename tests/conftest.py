@@ -32,7 +32,20 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-BACKENDS = mdl.backend.available()
+
+def _test_backends() -> list[str]:
+    """The backends the ``backend`` fixture runs on: MINIDL_TEST_BACKENDS (e.g.
+    "numpy,strict", where "strict" is the stand-in device of minidl.testing), or every
+    backend available here."""
+    names = [name for name in os.environ.get("MINIDL_TEST_BACKENDS", "").split(",") if name]
+    if "strict" in names:
+        from minidl.testing import StrictDeviceBackend
+
+        mdl.backend.register("strict", StrictDeviceBackend)
+    return names or mdl.backend.available()
+
+
+BACKENDS = _test_backends()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -40,6 +53,16 @@ def backend(request):
     """Run the test with each available backend as the current one."""
     with mdl.use_backend(request.param) as chosen:
         yield chosen
+
+
+@pytest.fixture(autouse=True)
+def _restore_backend():
+    """Each test starts on the backend the run started on (MINIDL_BACKEND), whatever an
+    earlier test set: otherwise one test's set_backend("numpy") silently moves every
+    later test of a CuPy run to NumPy."""
+    start = mdl.get_backend()
+    yield
+    mdl.set_backend(start)
 
 
 @pytest.fixture(autouse=True)

@@ -30,12 +30,14 @@ KNOWN_IDS = (
     + [f"O{i}" for i in range(1, 6)]
     + [f"D{i}" for i in range(1, 5)]
     + [f"M{i}" for i in range(1, 5)]
-    + [f"X{i}" for i in range(1, 7)]
-    + [f"E{i}" for i in range(1, 9)]
-    + [f"T{i}" for i in range(1, 7)]
+    + [f"X{i}" for i in range(1, 9)]
+    + ["X5′"]
+    + [f"E{i}" for i in range(1, 11)]
+    + [f"S{i}" for i in range(1, 6)]
+    + [f"T{i}" for i in range(1, 9)]
 )
 
-ROW_ID = re.compile(r"^\|\s*\**([A-Z][0-9]+)\**\s*\|", re.MULTILINE)
+ROW_ID = re.compile(r"^\|\s*\**([A-Z][0-9]+′?)\**\s*\|", re.MULTILINE)
 TEST_REFERENCE = re.compile(r"(tests/[\w/]+\.py)::(\w+)")
 
 

@@ -29,12 +29,12 @@ LAYERS = [
     ["minidl.autograd"],
     ["minidl.ops"],
     ["minidl.tensor", "minidl.creation"],
-    ["minidl.functional", "minidl.gradcheck"],
+    ["minidl.functional", "minidl.gradcheck", "minidl.amp"],
     ["minidl.nn"],
     ["minidl.optim"],
     ["minidl.data", "minidl.serialization", "minidl.distributed"],
     ["minidl.metrics", "minidl.models", "minidl.recipes", "minidl.viz", "minidl.train"]
-    + ["minidl.cli", "minidl.bench", "minidl"],
+    + ["minidl.cli", "minidl.bench", "minidl.testing", "minidl"],
 ]
 
 

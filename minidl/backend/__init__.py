@@ -40,6 +40,7 @@ __all__ = [
     "seed_all",
     "set_backend",
     "tune_malloc",
+    "unavailable",
     "use_backend",
 ]
 
@@ -128,6 +129,17 @@ def available() -> list[str]:
     return names
 
 
+def unavailable() -> dict[str, str]:
+    """The registered backends that cannot run here, each with the reason (for messages)."""
+    reasons = {}
+    for name in _factories:
+        try:
+            get(name)
+        except BackendUnavailableError as error:
+            reasons[name] = str(error)
+    return reasons
+
+
 def built() -> list[Backend]:
     """The backends built so far (the only ones an existing array can belong to)."""
     return list(_built.values())
@@ -167,4 +179,8 @@ def backend_of(array: Any) -> Backend:
     for backend in _built.values():
         if backend.is_array(array):
             return backend
+    if type(array).__module__.startswith("cupy"):
+        # A CuPy array made before anything asked for the cupy backend: build it now
+        # (treating it as NumPy would hit CuPy's refusal of implicit host copies).
+        return get("cupy")
     return _NUMPY

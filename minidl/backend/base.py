@@ -67,17 +67,31 @@ class Backend:
         return self.asarray(data, dtype=dtype)
 
     # ------------------------------------------------------------------ random draws
+    _rng: Any = None
+    _rng_seed: int | None = None
+
     def seed(self, seed: int | None) -> None:
         """Seed this backend's random generator (used for device-side draws such as dropout).
 
-        ``None`` seeds it from fresh entropy.
+        ``None`` seeds it from fresh entropy. The generator itself is built on first use
+        (``rng``): ``manual_seed`` is called often, and building CuPy's default generator
+        sets up a state for each of its ~270,000 GPU threads.
         """
-        self.rng = self.xp.random.default_rng(seed)
+        self._rng, self._rng_seed = None, seed
+
+    @property
+    def rng(self) -> Any:
+        """This backend's random generator, built from the last seed when first used."""
+        if self._rng is None:
+            self._rng = self.xp.random.default_rng(self._rng_seed)
+        return self._rng
+
+    @rng.setter
+    def rng(self, generator: Any) -> None:
+        self._rng = generator
 
     def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:
         """Uniform draws in [0, 1) of the given shape and dtype, made on this device."""
-        if not hasattr(self, "rng"):
-            self.seed(None)
         return self.rng.random(shape, dtype=dtype)
 
     def get_rng_state(self) -> dict:
@@ -89,8 +103,6 @@ class Backend:
         be read (CuPy's) is reseeded here with a seed drawn from itself, and that seed is
         the state: the run goes on exactly as one restored from it will.
         """
-        if not hasattr(self, "rng"):
-            self.seed(None)
         state = getattr(getattr(self.rng, "bit_generator", None), "state", None)
         if isinstance(state, dict):
             return {"backend": self.name, "bit_generator": state}
@@ -116,14 +128,15 @@ class Backend:
             self.seed(int(state["seed"]))
             return
         if state["backend"] == self.name and "bit_generator" in state:
-            if not hasattr(self, "rng"):
-                self.seed(None)
             self.rng.bit_generator.state = state["bit_generator"]
             return
         self.seed(seed_from_state(state))
 
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
-        """``target[index] += values`` where repeated indices add up (unbuffered)."""
+        """``target[index] += values`` where repeated indices add up (unbuffered).
+
+        ``xp.add.at`` on every backend: CuPy has it too (``cupyx.scatter_add`` is deprecated).
+        """
         self.xp.add.at(target, index, values)
 
     def synchronize(self) -> None:

@@ -12,16 +12,19 @@ from minidl.backend.base import Backend
 from minidl.errors import BackendUnavailableError
 
 INSTALL_HINT = (
-    "install the GPU extra with `pip install minidl[gpu]` (it brings cupy-cuda12x; "
-    "for CUDA 13 use `pip install cupy-cuda13x`)"
+    "install the GPU extra with `pip install minidl[gpu]` (it brings cupy-cuda12x[ctk], "
+    "CuPy with the CUDA 12 libraries it compiles and multiplies with; for CUDA 13 use "
+    "`pip install cupy-cuda13x[ctk]`)"
 )
 
 
 def import_cupy():
     """Import CuPy and check that it sees a GPU; raise one clear error otherwise.
 
-    The two failures are told apart: CuPy missing is fixed by installing it, no GPU is
-    fixed by running on a machine with an NVIDIA GPU and driver.
+    The failures are told apart: CuPy missing is fixed by installing it; no GPU (or no
+    driver) by running on a machine with an NVIDIA GPU and its driver; CUDA libraries
+    missing (CuPy imports and sees a GPU, but cannot compile a kernel with NVRTC or
+    multiply with cuBLAS) by installing CuPy with its ``ctk`` extra.
     """
     try:
         import cupy
@@ -32,16 +35,42 @@ def import_cupy():
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as error:  # CUDA raises its own error types when no driver is present
-        count, reason = 0, f": {error}"
-    else:
-        reason = ""
+        raise BackendUnavailableError(
+            f"the 'cupy' backend needs an NVIDIA GPU and its driver, but CUDA reported: "
+            f"{error}; run on a machine with an NVIDIA GPU and driver (`nvidia-smi` "
+            "lists it), or use set_backend('numpy')"
+        ) from None
     if count == 0:
         raise BackendUnavailableError(
-            "the 'cupy' backend needs an NVIDIA GPU, but CuPy found no GPU device"
-            f"{reason}; run on a machine with an NVIDIA GPU and driver, or use "
-            "set_backend('numpy')"
+            "the 'cupy' backend needs an NVIDIA GPU, but CuPy found no GPU device; run on "
+            "a machine with an NVIDIA GPU, or use set_backend('numpy')"
         )
+    check_kernels_run(cupy)
     return cupy
+
+
+def check_kernels_run(cupy) -> None:
+    """Run one compiled elementwise kernel and one matmul, once, when the backend is built.
+
+    A driver alone is not enough: CuPy compiles its kernels with NVRTC and multiplies
+    with cuBLAS, and a machine without those libraries fails only at the first op. Finding
+    that out here turns it into one clear error instead of a crash inside a training step.
+    """
+    try:
+        ones = cupy.ones((2, 2), dtype=cupy.float32)
+        product = (ones * 2 + 1) @ ones
+        cupy.cuda.get_current_stream().synchronize()
+        ok = float(product[0, 0]) == 6.0
+    except Exception as error:  # NVRTC/cuBLAS load failures come as several error types
+        raise BackendUnavailableError(
+            f"CuPy sees a GPU but cannot run on it ({type(error).__name__}: {error}); "
+            f"the CUDA libraries are probably missing: {INSTALL_HINT}"
+        ) from None
+    if not ok:
+        raise BackendUnavailableError(
+            "CuPy sees a GPU, but a 2x2 matmul gave a wrong result; check the driver and "
+            f"the CUDA libraries ({INSTALL_HINT})"
+        )
 
 
 class CupyBackend(Backend):
@@ -55,11 +84,6 @@ class CupyBackend(Backend):
 
     def to_host(self, array) -> np.ndarray:
         return self.xp.asnumpy(array)
-
-    def scatter_add(self, target, index, values) -> None:
-        import cupyx
-
-        cupyx.scatter_add(target, index, values)
 
     def synchronize(self) -> None:
         self.xp.cuda.get_current_stream().synchronize()

@@ -70,7 +70,7 @@ class Linear(Module):
         # The layer made its weight and bias, so only the input needed checking (above,
         # once, with the layer's own words): the op runs directly, not through F.linear.
         parameters = (self.weight,) if self.bias is None else (self.weight, self.bias)
-        return LinearOp.apply(x, *parameters)
+        return LinearOp.apply(*F.autocast_operands(x, *parameters))
 
     def _shape_error(self, shape: tuple[int, ...]) -> str:
         name = f"Linear(in_features={self.in_features})"
@@ -143,7 +143,8 @@ class Conv2d(Module):
             )
         # As in Linear: only the input needed checking, so the op runs directly.
         parameters = (self.weight,) if self.bias is None else (self.weight, self.bias)
-        return Conv2dOp.apply(x, *parameters, stride=self.stride, padding=self.padding)
+        operands = F.autocast_operands(x, *parameters)  # float16 inside amp.autocast
+        return Conv2dOp.apply(*operands, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
         text = (

@@ -12,6 +12,7 @@
     dropout.py     inverted dropout
     embedding.py   the embedding lookup (a row of the weight per token id)
     recurrent.py   a whole LSTM layer as one op (backward through time)
+    cast.py        a float dtype change whose gradient changes back (mixed precision)
     layout.py      memory-order helpers shared by conv, pool and ReLU (not an op)
 
 Every op is a ``minidl.autograd.Function`` and works on plain backend arrays: no module

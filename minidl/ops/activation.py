@@ -35,7 +35,10 @@ class ReLU(Function):
     def forward(self, x):
         if self.needs_input_grad[0]:  # inference (no_grad) skips the mask
             self.passes = x >= 0  # where the gradient flows: x ≥ 0, the documents' A1
-        return backend_of(x).xp.maximum(x, _zeros_along_innermost_axis(x))
+        # out= keeps x's memory layout (a convolution's batch-innermost output) on every
+        # backend: CuPy's ufuncs would otherwise return C order.
+        xp = backend_of(x).xp
+        return xp.maximum(x, _zeros_along_innermost_axis(x), out=xp.empty_like(x))
 
     def backward(self, grad_output):
         return grad_output * self.passes

@@ -73,8 +73,18 @@ class GetItem(Function):
         if _is_basic_index(self.index):
             grad[self.index] = grad_output
         else:
-            backend.scatter_add(grad, self.index, grad_output)
+            backend.scatter_add(grad, _index_on(backend, self.index), grad_output)
         return grad
+
+
+def _index_on(backend, index):
+    """``index`` with its host integer/boolean arrays moved to ``backend``: indexing
+    uploads them itself, but a device's scatter-add takes device indices only."""
+    if isinstance(index, tuple):
+        return tuple(_index_on(backend, part) for part in index)
+    if hasattr(index, "shape") and not backend.is_array(index):
+        return backend.to_device(index)
+    return index
 
 
 class Stack(Function):
