@@ -172,6 +172,12 @@ def test_the_diagram_shows_these_layers():
             assert (f"{leaf}/" if is_package else f"{leaf}.py") in label, (module, label)
 
 
+def test_every_module_has_a_layer():
+    # A new top-level module or package goes into LAYERS and into the diagram.
+    missing = sorted(name for name in import_graph() if layer_of(name) is None)
+    assert not missing, f"modules in no layer of LAYERS (and of the diagram): {missing}"
+
+
 def test_the_graph_sees_the_package():
     graph = import_graph()
     assert {"minidl.tensor", "minidl.autograd", "minidl.ops.arithmetic", "minidl.nn.module"} <= (
