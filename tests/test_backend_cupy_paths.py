@@ -107,8 +107,15 @@ def test_scatter_add_is_the_base_class_add_at_on_every_backend():
     assert "scatter_add" not in vars(cupy_backend.CupyBackend)
 
 
+def _cupy_not_installed(monkeypatch):
+    """The real cupy factory, with ``import cupy`` failing (also on a GPU machine, or when
+    a stand-in is registered as "cupy")."""
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    monkeypatch.setitem(mdl.backend._factories, "cupy", mdl.backend._make_cupy_backend)
+
+
 def test_unavailable_backends_come_with_their_reason(monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` fails
+    _cupy_not_installed(monkeypatch)
     monkeypatch.delitem(mdl.backend._built, "cupy", raising=False)
     monkeypatch.delitem(mdl.backend._unavailable, "cupy", raising=False)
     reasons = mdl.backend.unavailable()
@@ -119,7 +126,7 @@ def test_unavailable_backends_come_with_their_reason(monkeypatch):
 def test_minidl_bench_says_why_a_backend_is_not_measured(capsys, monkeypatch):
     from minidl import bench
 
-    monkeypatch.setitem(sys.modules, "cupy", None)
+    _cupy_not_installed(monkeypatch)
     monkeypatch.delitem(mdl.backend._built, "cupy", raising=False)
     monkeypatch.delitem(mdl.backend._unavailable, "cupy", raising=False)
     assert bench.main(["--backends", "numpy,cupy"]) == 2
