@@ -82,9 +82,10 @@ class Maximum(Function):
         return grad_a, grad_b
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """y = min(a, b) elementwise (broadcast).   ∂y/∂a = 1 where a < b, 0 where a > b, ½ at
-    a tie (as ``Maximum``)."""
+    a tie; the backward is ``Maximum``'s, with the first operand winning where it is
+    smaller."""
 
     def forward(self, a, b):
         output = backend_of(a if hasattr(a, "shape") else b).xp.minimum(a, b)
@@ -92,11 +93,3 @@ class Minimum(Function):
             self.share_a = _share_of_first(a < b, a == b, output.dtype)
             self.a_shape, self.b_shape = _shape_of(a), _shape_of(b)
         return output
-
-    def backward(self, grad_output):
-        grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad_output * self.share_a, self.a_shape)
-        if self.needs_input_grad[1]:
-            grad_b = unbroadcast(grad_output * (1 - self.share_a), self.b_shape)
-        return grad_a, grad_b
