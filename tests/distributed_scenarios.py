@@ -136,9 +136,10 @@ def scenario_train(out: Path) -> None:
 
     # Gradients some ranks lack: rank 0 adds zeros; a parameter no rank reached keeps None.
     params = list(new_mlp(0).parameters())
-    params[0].grad = np.full(params[0].shape, rank + 1.0, np.float32)  # 1 and 2: mean 1.5
+    xp = params[0].backend.xp  # gradients live where their parameters do (NumPy or GPU)
+    params[0].grad = xp.full(params[0].shape, rank + 1.0, np.float32)  # 1 and 2: mean 1.5
     if rank == 1:
-        params[1].grad = np.full(params[1].shape, 4.0, np.float32)  # 0 and 4: mean 2
+        params[1].grad = xp.full(params[1].shape, 4.0, np.float32)  # 0 and 4: mean 2
     distributed.allreduce_gradients(params)
     report["partial_gradients"] = [
         None if p.grad is None else sorted(set(p.grad.ravel().tolist())) for p in params

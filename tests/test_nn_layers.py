@@ -244,7 +244,8 @@ def test_a_list_given_to_a_model_is_a_clear_type_error():
         model([[1.0, 2.0]])
     with pytest.raises(TypeError, match=r"Conv2d\(in_channels=1\) expected a Tensor"):
         nn.Conv2d(1, 1, 3)([[[[0.0] * 5] * 5]])
-    assert model(np.ones((1, 2), np.float32)).shape == (1, 3)  # arrays are fine
+    arrays = model[0].weight.backend.xp  # arrays are fine (on the model's device)
+    assert model(arrays.ones((1, 2), np.float32)).shape == (1, 3)
 
 
 @pytest.mark.parametrize("layer", [nn.Linear(4, 2), nn.Conv2d(1, 2, 3)])

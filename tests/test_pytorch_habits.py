@@ -58,7 +58,7 @@ def test_transpose_with_a_full_order_points_to_permute():
 
 
 def test_asarray_of_a_host_tensor_is_its_array():
-    x = mdl.tensor([[1.0, 2.0]])
+    x = mdl.tensor([[1.0, 2.0]], device="numpy")
     array = np.asarray(x)
     assert array is x.data and array.dtype == np.float32
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
