@@ -297,12 +297,12 @@ gradients = {
     "dL/dw2": (
         np.mean(error[:, None] * a1**2 * x_samples, axis=0),
         delta @ a1,
-        x1[2].weight.grad[0],
+        x1[2].weight.backend.to_host(x1[2].weight.grad)[0],  # to NumPy, from any backend
     ),
     "dL/dw1": (
         np.mean(error[:, None] * w2 * a1**2, axis=0),
         (delta[:, None] * w2 * (z1 > 0) * x_samples).sum(axis=0),
-        x1[0].weight.grad[:, 0],
+        x1[0].weight.backend.to_host(x1[0].weight.grad)[:, 0],
     ),
 }
 print(f"L = {loss.item():.4f}")

@@ -47,7 +47,7 @@ def value_and_derivative(activation, points):
     x = mdl.tensor(points, requires_grad=True)
     y = activation(x)
     y.sum().backward()
-    return y.numpy(), x.grad
+    return y.numpy(), x.backend.to_host(x.grad)  # x.grad as a NumPy array, on any backend
 
 
 points = np.linspace(-4, 4, 401)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from minidl.amp import autocast_dtype
+from minidl.backend import backend_of
 from minidl.ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minidl.ops.cast import Cast
 from minidl.ops.conv import Conv2d, as_pair, check_window_fits
@@ -67,6 +68,53 @@ def _target_tensor(target: Any, like: Tensor) -> Tensor:
     if isinstance(target, Tensor):
         return target
     return tensor(target, device=like.device)
+
+
+# Class labels and token ids index rows, and a GPU does not refuse a bad index: CuPy wraps
+# it around, so label 10 of 10 classes would quietly train class 0. So ids are checked
+# here, where it is cheap. Host data (lists, NumPy arrays) and NumPy tensors are checked
+# on the host, exactly, and a bad id raises at once; host data is uploaded after its
+# check. Ids already on a GPU are checked there without reading the answer back (a read
+# would stall the GPU on every call): the result is made NaN where an id is bad, so a
+# bad label shows up as a NaN loss, which fit() stops on, never as a quietly wrong model.
+
+
+def _ids_tensor(ids: Any) -> Tensor:
+    """Integer ids as a tensor; host data stays on the host until checked (``_ids_on``)."""
+    if isinstance(ids, Tensor):
+        return ids
+    source = backend_of(ids)
+    return tensor(ids, device="numpy" if source.host_memory else source.name)
+
+
+def _ids_on(ids: Tensor, raw: bool, like: Tensor) -> Tensor:
+    """Checked ids on ``like``'s device: host data is uploaded now (a Tensor the user
+    made on another device is left for the op's device check to refuse)."""
+    return ids.to(like.backend) if raw else ids
+
+
+def _check_ids(ids: Tensor, limit: int, error: Any) -> Any:
+    """Check that every id is in [0, limit).
+
+    On the host: raise ``error(smallest, largest)`` if not, and return None. On a device:
+    return the boolean mask of the bad ids, for ``_nan_where`` (nothing is read back).
+    """
+    if ids.size == 0:
+        return None
+    bad = (ids.data < 0) | (ids.data >= limit)
+    if not ids.backend.host_memory:
+        return bad
+    if bad.any():
+        raise error(int(ids.data.min()), int(ids.data.max()))
+    return None
+
+
+def _nan_where(bad: Any, x: Tensor) -> Tensor:
+    """``x`` with NaN where ``bad`` (broadcast) is set; gradients pass through unchanged."""
+    if bad is None:
+        return x
+    xp = x.backend.xp
+    return x + Tensor(x.backend.asarray(xp.where(bad, xp.nan, 0.0), dtype=x.dtype))
 
 
 def _float_target(target: Tensor, like: Tensor) -> Tensor:
@@ -341,28 +389,30 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
             f"embedding_dim), got {shape}"
         )
     vocabulary = weight.shape[0]
-    indices = _target_tensor(indices, weight)
+    raw = not isinstance(indices, Tensor)
+    indices = _ids_tensor(indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(
             f"embedding expected integer token ids, got dtype {indices.dtype}; token ids "
             f"index rows of the weight, convert them with ids.astype('int64')"
         )
-    if indices.size and bool(
-        indices.backend.xp.any((indices.data < 0) | (indices.data >= vocabulary))
-    ):
-        low, high = int(indices.data.min()), int(indices.data.max())
+
+    def out_of_range(low: int, high: int) -> IndexError:
         hint = (
             "; negative ids do not count from the end here"
             if low < 0
             else "; the vocabulary is larger than the embedding: make num_embeddings=len(vocab)"
         )
-        raise IndexError(
+        return IndexError(
             f"embedding: token ids must be in [0, {vocabulary - 1}] for a weight with "
             f"{vocabulary} rows (num_embeddings), got ids from {low} to {high}{hint}"
         )
+
+    bad = _check_ids(indices, vocabulary, out_of_range)
     if padding_idx is not None:
         padding_idx = check_padding_idx("embedding", padding_idx, vocabulary)
-    return Embedding.apply(indices, weight, padding_idx=padding_idx)
+    rows = Embedding.apply(_ids_on(indices, raw, weight), weight, padding_idx=padding_idx)
+    return _nan_where(None if bad is None else bad[..., None], rows)  # a bad id: a NaN row
 
 
 def check_padding_idx(function: str, padding_idx: Any, vocabulary: int) -> int:
@@ -513,7 +563,8 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
             f"cross_entropy needs at least one sample and one class, got logits of shape "
             f"{logits.shape}"
         )
-    target = _target_tensor(target, logits)
+    raw = not isinstance(target, Tensor)
+    target = _ids_tensor(target) if raw else target
     if target.ndim == 1:
         if target.dtype.kind not in "iu":
             raise TypeError(
@@ -526,14 +577,17 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
                 f"cross_entropy expected {batch} class indices (one per row of logits "
                 f"{logits.shape}), got target of shape {target.shape}"
             )
-        xp = target.backend.xp
-        if bool(xp.any((target.data < 0) | (target.data >= classes))):
-            low, high = int(target.data.min()), int(target.data.max())
-            raise ValueError(
+        bad = _check_ids(
+            target,
+            classes,
+            lambda low, high: ValueError(
                 f"cross_entropy: class indices must be in [0, {classes - 1}] for logits with "
                 f"{classes} classes, got values from {low} to {high}"
-            )
-        return CrossEntropy.apply(logits, target)
+            ),
+        )
+        loss = CrossEntropy.apply(logits, _ids_on(target, raw, logits))
+        return _nan_where(None if bad is None else bad.any(), loss)
+    target = _ids_on(target, raw, logits)  # one-hot or probability rows
     if target.ndim == 2:
         if target.shape != logits.shape:
             raise ValueError(
@@ -560,17 +614,23 @@ def binary_cross_entropy(prob: Tensor, target: Any) -> Tensor:
     target = _float_target(_target_tensor(target, probability), probability)
     _check_same_shape("binary_cross_entropy", probability, target)
     _require_nonempty("binary_cross_entropy", "probabilities and targets", probability)
-    xp = probability.backend.xp
-    if bool(xp.any(xp.isnan(probability.data))):
+    p = probability.data
+    # ŷ outside [0, 1] would be clipped into the logs and give a finite, wrong loss. On
+    # the host that raises at once; on a GPU (where reading the check back would stall
+    # it every call) it makes the loss NaN instead, as a NaN ŷ does by itself.
+    outside = (p < 0) | (p > 1)
+    if not probability.backend.host_memory:
+        return _nan_where(outside.any(), BinaryCrossEntropy.apply(probability, target))
+    if np.isnan(p).any():
         raise ValueError(
             "binary_cross_entropy got NaN probabilities (from a NaN in the model's output "
             "or in the data?); run the forward pass inside minidl.detect_anomaly() to find it"
         )
-    if bool(xp.any((probability.data < 0) | (probability.data > 1))):
+    if outside.any():
         raise ValueError(
             "binary_cross_entropy expected probabilities in [0, 1], got values from "
-            f"{float(probability.data.min())} to {float(probability.data.max())}; for raw "
-            "scores (logits) use binary_cross_entropy_with_logits"
+            f"{float(p.min())} to {float(p.max())}; for raw scores (logits) use "
+            "binary_cross_entropy_with_logits"
         )
     return BinaryCrossEntropy.apply(probability, target)
 

@@ -38,7 +38,7 @@ from minidl import functional as F
 from minidl import metrics as metric_functions
 from minidl import random as minidl_random
 from minidl.autograd import no_grad
-from minidl.backend import get_backend
+from minidl.backend import backend_of, get_backend
 from minidl.errors import CheckpointError
 from minidl.serialization import load, save
 from minidl.tensor import Tensor
@@ -223,23 +223,27 @@ def fit(
         model.train()
         bar = _progress_bar(train_loader, epoch, epochs, progress)
         started = time.perf_counter()
-        loss_sum, sample_count = 0.0, 0
+        losses = _BatchLosses()
         for batch_number, batch in enumerate(bar if bar is not None else train_loader, 1):
             inputs, targets = _input_target_pair(batch, "train_loader")
             optimizer.zero_grad()
             loss = loss_fn(model(inputs), targets)
-            loss_value = loss.item()
-            if stop_on_nonfinite_loss and not math.isfinite(loss_value):
+            loss_value = losses.add(loss, len(targets))  # None on a GPU: read at epoch end
+            if stop_on_nonfinite_loss and loss_value is not None and not math.isfinite(loss_value):
                 raise FloatingPointError(_nonfinite_loss_message(loss_value, epoch, batch_number))
             loss.backward()
             optimizer.step()
             if scheduler is not None and scheduler_interval == "batch":
                 scheduler.step()
-            batch_size = len(targets)
-            loss_sum += loss_value * batch_size
-            sample_count += batch_size
-            if bar is not None:
-                bar.set_postfix(loss=f"{loss_sum / sample_count:.4f}", refresh=False)
+            if bar is not None and losses.worth_reading():
+                bar.set_postfix(loss=f"{losses.mean():.4f}", refresh=False)
+        values = losses.values()  # on a GPU, the epoch's one read of its losses
+        if stop_on_nonfinite_loss and not all(map(math.isfinite, values)):
+            batch_number = next(n for n, v in enumerate(values, 1) if not math.isfinite(v))
+            raise FloatingPointError(
+                _nonfinite_loss_message(values[batch_number - 1], epoch, batch_number, late=True)
+            )
+        loss_sum, sample_count = losses.total(), sum(losses.sizes)
         if communicator is not None:
             loss_sum, sample_count = communicator.sum_over_ranks(
                 loss_sum, sample_count, purpose="the epoch's train loss"
@@ -287,26 +291,24 @@ def evaluate(
     metric_table = metrics if isinstance(metrics, dict) else _resolve_metrics(metrics)
     was_training = model.training
     model.eval()
-    loss_sum, sample_count, outputs, targets_seen = 0.0, 0, [], []
+    losses, outputs, targets_seen = _BatchLosses(), [], []
     try:
         with no_grad():
             for batch in loader:
                 inputs, targets = _input_target_pair(batch, "the loader")
                 output = model(inputs)
-                batch_size = len(targets)
-                loss_sum += loss_fn(output, targets).item() * batch_size
-                sample_count += batch_size
-                if metric_table:
-                    outputs.append(output.numpy())
-                    targets_seen.append(targets.numpy())
+                losses.add(loss_fn(output, targets), len(targets))
+                if metric_table:  # kept where they are; read back once, below
+                    outputs.append(output.data)
+                    targets_seen.append(targets.data if isinstance(targets, Tensor) else targets)
     finally:
         model.train(was_training)
-    if sample_count == 0:
+    if sum(losses.sizes) == 0:
         raise ValueError(_empty_loader_message("evaluate's loader", loader))
-    results = {"loss": loss_sum / sample_count}
+    results = {"loss": losses.total() / sum(losses.sizes)}
     if metric_table and outputs:
-        predicted = _predicted_classes(np.concatenate(outputs), loss_fn)
-        true = np.concatenate(targets_seen)
+        predicted = _predicted_classes(_host_concatenate(outputs), loss_fn)
+        true = _host_concatenate(targets_seen)
         for name, metric in metric_table.items():
             results[name] = float(metric(true, predicted))
     return results
@@ -353,12 +355,77 @@ def _input_target_pair(batch: Any, name: str) -> tuple[Any, Any]:
     )
 
 
-def _nonfinite_loss_message(loss_value: float, epoch: int, batch_number: int) -> str:
+class _BatchLosses:
+    """The losses of one pass over a loader, read back from the device as rarely as possible.
+
+    A loss in host memory (NumPy) is read at once, which costs nothing: a NaN stops fit
+    before that batch's step. A GPU loss stays on the GPU: reading it waits for all the
+    queued work, and a read per batch leaves the GPU idle while Python queues the next
+    one. All of them are read together when the pass ends (and, for a progress bar, the
+    running mean at most once a second).
+    """
+
+    READ_EVERY_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self.read: list[float] = []  # the losses read so far, in batch order
+        self.unread: list[Any] = []  # 0-d device arrays, after the read ones
+        self.sizes: list[int] = []  # samples per batch
+        self.last_read = time.monotonic()
+
+    def add(self, loss: Tensor, batch_size: int) -> float | None:
+        """Record a batch's loss; its value if reading it was free, else None."""
+        self.sizes.append(batch_size)
+        if loss.backend.host_memory:
+            value = loss.item()
+            self.read.append(value)
+            return value
+        self.unread.append(loss.data)
+        return None
+
+    def worth_reading(self) -> bool:
+        """Whether a progress display may read the running loss now."""
+        return not self.unread or time.monotonic() - self.last_read >= self.READ_EVERY_SECONDS
+
+    def values(self) -> list[float]:
+        """Every batch's loss as a float: one read of the device for all unread ones."""
+        if self.unread:
+            backend = backend_of(self.unread[0])
+            self.read += backend.to_host(backend.xp.stack(self.unread)).tolist()
+            self.unread.clear()
+            self.last_read = time.monotonic()
+        return self.read
+
+    def total(self) -> float:
+        """Σ_batches loss·batch_size (a batch's loss is a mean over its samples)."""
+        return sum(value * size for value, size in zip(self.values(), self.sizes))
+
+    def mean(self) -> float:
+        """The mean loss per sample so far."""
+        return self.total() / sum(self.sizes)
+
+
+def _host_concatenate(arrays: list[Any]) -> np.ndarray:
+    """Arrays of one backend joined along axis 0 and copied to the host in one read."""
+    backend = backend_of(arrays[0])
+    return backend.to_host(backend.xp.concatenate(arrays))
+
+
+def _nonfinite_loss_message(
+    loss_value: float, epoch: int, batch_number: int, late: bool = False
+) -> str:
+    when = (
+        "found when the epoch's losses were read from the device (once per epoch, so as not "
+        "to stall it): the weights have taken this epoch's steps; resume from a checkpoint"
+        if late
+        else "training stopped before this batch changed the weights"
+    )
     return (
-        f"fit: the loss is {loss_value} at epoch {epoch + 1}, batch {batch_number}; training "
-        "stopped before this batch changed the weights. Usual causes: a learning rate too "
-        "large, NaN or inf in the data, log(0). To find the op that made it, run fit inside "
-        "`with minidl.detect_anomaly():`; to train on anyway, pass stop_on_nonfinite_loss=False"
+        f"fit: the loss is {loss_value} at epoch {epoch + 1}, batch {batch_number}; {when}. "
+        "Usual causes: a learning rate too large, NaN or inf in the data, log(0), and on a "
+        "GPU class labels or token ids out of range. To find the op that made it, run fit "
+        "inside `with minidl.detect_anomaly():`; to train on anyway, pass "
+        "stop_on_nonfinite_loss=False"
     )
 
 

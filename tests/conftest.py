@@ -55,6 +55,23 @@ def backend(request):
         yield chosen
 
 
+@pytest.fixture
+def strict():
+    """The stand-in, registered for this test (and left registered when the run's
+    MINIDL_TEST_BACKENDS had already registered it)."""
+    from minidl.testing import StrictDeviceBackend
+
+    registered = "strict" in mdl.backend._factories
+    if not registered:
+        mdl.backend.register("strict", StrictDeviceBackend)
+    try:
+        yield mdl.backend.get("strict")
+    finally:
+        if not registered:
+            mdl.backend._factories.pop("strict", None)
+            mdl.backend._built.pop("strict", None)
+
+
 @pytest.fixture(autouse=True)
 def _restore_backend():
     """Each test starts on the backend the run started on (MINIDL_BACKEND), whatever an

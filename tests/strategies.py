@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -31,3 +33,17 @@ def broadcastable_pair(draw, low=-3.0, high=3.0):
 def leaf(array, requires_grad=True):
     """A float64 leaf tensor on the current backend."""
     return mdl.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+@contextlib.contextmanager
+def no_host_reads(backend):
+    """Fail if the block reads anything back from ``backend``'s device.
+
+    Counted on the strict stand-in (``StrictDeviceBackend.syncs``); CuPy cannot count
+    them, so there the block only runs.
+    """
+    syncs = getattr(backend, "syncs", None)
+    before = syncs.count if syncs is not None else 0
+    yield
+    if syncs is not None and syncs.count != before:
+        raise AssertionError(f"the block read the device back:\n{backend.sync_report()}")

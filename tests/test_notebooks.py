@@ -159,3 +159,28 @@ def test_notebook_01_shows_the_graph_and_every_intermediate_gradient(monkeypatch
     # The hooks fire in backward()'s order: the root first, the leaves last.
     hooks = re.findall(r"^hook: dL/d(\w) = ", text, flags=re.MULTILINE)
     assert hooks[:3] == ["L", "d", "e"]
+
+
+@pytest.mark.parametrize("stem", ["01_autograd", "02_activations_losses"])
+def test_notebook_runs_with_a_device_as_the_backend(stem):
+    """Defect: on a GPU (MINIDL_BACKEND=cupy) notebooks 01 and 02 handed raw device
+    arrays to NumPy and matplotlib. Run their scripts with the strict stand-in device as
+    the current backend, which refuses such implicit copies as CuPy does."""
+    import subprocess
+    import sys
+
+    run_on_the_stand_in = (
+        "import runpy, sys\n"
+        "import minidl as mdl\n"
+        "from minidl.testing import StrictDeviceBackend\n"
+        "mdl.backend.register('strict', StrictDeviceBackend)\n"
+        "mdl.set_backend('strict')\n"
+        "runpy.run_path(sys.argv[1], run_name='__main__')\n"
+    )
+    environment = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(REPO)}
+    environment.setdefault("OPENBLAS_NUM_THREADS", "1")
+    result = subprocess.run(
+        [sys.executable, "-c", run_on_the_stand_in, str(EXAMPLES / f"{stem}.py")],
+        cwd=EXAMPLES, env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import float_arrays, leaf
+from strategies import float_arrays, leaf, no_host_reads
 
 import minidl as mdl
 from minidl import functional as F
@@ -80,12 +80,30 @@ def test_embedding_padding_row_starts_at_zero():
 
 
 def test_embedding_rejects_ids_out_of_range(backend):
+    # Host ids are checked on the host before they are uploaded, on every backend.
     weight = leaf(np.ones((10, 2)))
     with pytest.raises(IndexError, match=r"\[0, 9\].*10 rows.*from 0 to 12.*len\(vocab\)"):
-        F.embedding(mdl.tensor([0, 12]), weight)
+        F.embedding([0, 12], weight)
     with pytest.raises(IndexError, match=r"from -1 to 3; negative ids"):
-        F.embedding(mdl.tensor([-1, 3]), weight)
+        F.embedding(np.array([-1, 3]), weight)
     assert weight.grad is None
+
+
+def test_embedding_ids_already_on_the_device_never_wrap(backend):
+    """A GPU wraps a bad id around (id 12 of 10 rows would read row 2). Ids already on a
+    device are checked there without a host read: their rows come out NaN."""
+    weight = leaf(np.ones((10, 2)))
+    ids = mdl.tensor([[0, 12], [3, -1]])
+    if backend.host_memory:
+        with pytest.raises(IndexError, match=r"\[0, 9\].*from -1 to 12"):
+            F.embedding(ids, weight)
+        return
+    with no_host_reads(backend):
+        rows = F.embedding(ids, weight)
+    np.testing.assert_array_equal(
+        np.isnan(rows.numpy()).all(axis=-1), [[False, True], [False, True]]
+    )
+    np.testing.assert_array_equal(rows.numpy()[[0, 1], [0, 0]], np.ones((2, 2)))
 
 
 def test_embedding_rejects_float_ids(backend):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import float_arrays, leaf
+from strategies import float_arrays, leaf, no_host_reads
 
 import minidl as mdl
 from minidl import functional as F
@@ -166,8 +166,26 @@ def test_cross_entropy_float_indices_are_a_type_error(backend):
 
 @pytest.mark.parametrize("bad", [[0, 3], [-1, 0]])
 def test_cross_entropy_index_out_of_range(backend, bad):
+    # Host labels are checked on the host before they are uploaded, on every backend.
     with pytest.raises(ValueError, match=r"in \[0, 2\].*3 classes, got values from"):
         F.cross_entropy(mdl.tensor(np.zeros((2, 3))), bad)
+    with pytest.raises(ValueError, match=r"in \[0, 2\].*3 classes, got values from"):
+        F.cross_entropy(mdl.tensor(np.zeros((2, 3))), np.array(bad))
+
+
+@pytest.mark.parametrize("bad", [[0, 3], [-1, 0]])
+def test_cross_entropy_labels_already_on_the_device_never_wrap(backend, bad):
+    """A GPU wraps a bad index around (label 3 of 3 classes would read class 0). Labels
+    already on a device are checked there without a host read: the loss becomes NaN."""
+    logits, labels = mdl.tensor(np.zeros((2, 3)), requires_grad=True), mdl.tensor(bad)
+    if backend.host_memory:
+        with pytest.raises(ValueError, match=r"in \[0, 2\].*3 classes, got values from"):
+            F.cross_entropy(logits, labels)
+        return
+    with no_host_reads(backend):
+        loss = F.cross_entropy(logits, labels)
+    assert np.isnan(loss.item())
+    loss.backward()  # the graph is intact; the NaN is what fit() reports
 
 
 def test_cross_entropy_one_hot_with_wrong_number_of_classes(backend):
@@ -229,10 +247,16 @@ def test_bce_accepts_integer_labels(backend):
 
 
 def test_bce_rejects_values_outside_0_1(backend):
+    probabilities, labels = mdl.tensor([-2.0, 3.0]), mdl.tensor([0.0, 1.0])
+    if not backend.host_memory:  # on a device: a NaN loss, without reading the device
+        with no_host_reads(backend):
+            loss = F.binary_cross_entropy(probabilities, labels)
+        assert np.isnan(loss.item())
+        return
     with pytest.raises(
         ValueError, match=r"probabilities in \[0, 1\], got values from -2.0 to 3.0.*with_logits"
     ):
-        F.binary_cross_entropy(mdl.tensor([-2.0, 3.0]), mdl.tensor([0.0, 1.0]))
+        F.binary_cross_entropy(probabilities, labels)
 
 
 @pytest.mark.parametrize(

@@ -9,23 +9,8 @@ import pytest
 import minidl as mdl
 from minidl import nn, optim
 from minidl.data import DataLoader, TensorDataset
-from minidl.testing import StrictArray, StrictDeviceBackend
+from minidl.testing import StrictArray
 from minidl.testing.strict import API, HostDeviceMixError
-
-
-@pytest.fixture
-def strict():
-    """The stand-in, registered for this test (and left registered when the run's
-    MINIDL_TEST_BACKENDS had already registered it)."""
-    registered = "strict" in mdl.backend._factories
-    if not registered:
-        mdl.backend.register("strict", StrictDeviceBackend)
-    try:
-        yield mdl.backend.get("strict")
-    finally:
-        if not registered:
-            mdl.backend._factories.pop("strict", None)
-            mdl.backend._built.pop("strict", None)
 
 
 def test_an_implicit_copy_to_the_host_is_refused(strict):
@@ -77,6 +62,8 @@ def test_implicit_host_syncs_are_counted_with_their_place(strict):
     x = strict.asarray([1.0, 2.0])
     float(x.sum()), x.max().item(), bool(x[0] > 0)
     assert strict.syncs.count == 3
+    strict.to_host(x)  # an explicit copy waits for the device as well
+    assert strict.syncs.count == 4
     assert "test_testing_strict.py" in strict.sync_report()
 
 
@@ -109,3 +96,19 @@ def test_a_numpy_checkpoint_resumes_on_the_device(strict, tmp_path):
         model = run(2, resume=True)
     assert all(strict.is_array(p.data) for p in model.parameters())
     assert all(np.isfinite(strict.to_host(p.data)).all() for p in model.parameters())
+
+
+def test_out_of_range_integer_indices_wrap_around_as_in_cupy(strict):
+    """CuPy does not raise on an out-of-range index array: it wraps it (i mod size). The
+    stand-in does the same, so that minidl's own range checks are what is tested."""
+    x = strict.asarray(np.arange(10.0))
+    np.testing.assert_array_equal(strict.to_host(x[strict.asarray([12, -1])]), [2.0, 9.0])
+    table = strict.asarray(np.arange(6.0).reshape(2, 3))
+    picked = strict.xp.take_along_axis(table, strict.asarray([[3], [4]]), axis=1)
+    np.testing.assert_array_equal(strict.to_host(picked), [[0.0], [4.0]])
+    np.testing.assert_array_equal(
+        strict.to_host(table[strict.asarray([0, 1]), strict.asarray([5, 3])]), [2.0, 3.0]
+    )
+    total = strict.xp.zeros(3)
+    strict.xp.add.at(total, strict.asarray([4, 0]), strict.asarray([1.0, 2.0]))
+    np.testing.assert_array_equal(strict.to_host(total), [2.0, 1.0, 0.0])

@@ -327,6 +327,7 @@ def small_model():
 
 
 def test_a_nan_in_the_data_stops_fit_at_that_batch_before_it_changes_anything():
+    mdl.set_backend("numpy")  # the host promise; a device reads its losses once an epoch
     x, y = datasets.load_digits()
     x, y = x[:200].copy(), y[:200]
     x[130, 5] = np.nan  # sample 130: the third batch of 50
@@ -352,6 +353,63 @@ def test_a_nan_in_the_data_stops_fit_at_that_batch_before_it_changes_anything():
     history = fit(model, nn.CrossEntropyLoss(), optimizer, loader, 1, progress=False,
                   stop_on_nonfinite_loss=False)  # fmt: skip
     assert np.isnan(history.train_loss[-1])
+
+
+def test_a_nan_loss_names_its_batch_on_every_backend(backend):
+    """On the host fit stops before the bad batch's step. On a GPU it reads the epoch's
+    losses once, at its end (a read per batch would stall the GPU): the error names the
+    same batch and says that the epoch's steps were taken."""
+    x, y = datasets.load_digits()
+    x, y = x[:200].copy(), y[:200]
+    x[130, 5] = np.nan  # sample 130: the third batch of 50
+    model = small_model()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    steps = []
+    real_step = optimizer.step
+    optimizer.step = lambda: steps.append(real_step())
+    loader = DataLoader(TensorDataset(x, y), batch_size=50)
+    with pytest.raises(FloatingPointError, match=r"epoch 1, batch 3") as error:
+        fit(model, nn.CrossEntropyLoss(), optimizer, loader, 2, progress=False)
+    if backend.host_memory:
+        assert len(steps) == 2 and "before this batch changed the weights" in str(error.value)
+    else:
+        assert len(steps) == 4 and "read from the device" in str(error.value)
+
+
+def test_out_of_range_labels_on_a_device_stop_fit_instead_of_wrapping(backend):
+    """A GPU wraps a bad class index around (label 10 of 10 classes would train class 0).
+    Labels reach the loss on the device, so the loss turns NaN there, and fit stops."""
+    x, y = datasets.load_digits()
+    y = y[:200].copy()
+    y[120] = 10  # the third batch of 50; the model has 10 classes, 0-9
+    loader = DataLoader(TensorDataset(x[:200], y), batch_size=50)
+    model = small_model()
+    expected = FloatingPointError if not backend.host_memory else ValueError
+    match = r"epoch 1, batch 3" if not backend.host_memory else r"in \[0, 9\].*from 0 to 10"
+    with pytest.raises(expected, match=match):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), loader, 1,
+            progress=False)  # fmt: skip
+
+
+def test_fit_on_a_device_reads_it_back_a_fixed_number_of_times_per_epoch(strict):
+    """Defect: fit read loss.item() every batch, and each read waits for the GPU's queued
+    work. The reads per epoch must not grow with the number of batches."""
+    x, y = datasets.load_digits()
+
+    def reads(batches: int) -> int:
+        with mdl.use_backend(strict):
+            model = small_model()
+            loader = DataLoader(TensorDataset(x[: 20 * batches], y[: 20 * batches]), batch_size=20)
+            validation = DataLoader(TensorDataset(x[:60], y[:60]), batch_size=20)
+            strict.syncs.reset()
+            fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), loader,
+                2, val_loader=validation, progress=False)  # fmt: skip
+            return strict.syncs.count
+
+    few, many = reads(3), reads(12)
+    assert few == many, strict.sync_report()
+    # Per epoch: the train losses; the validation losses, outputs and labels (for metrics).
+    assert many == 2 * 4
 
 
 def test_a_huge_learning_rate_stops_at_the_first_non_finite_loss():

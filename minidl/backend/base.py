@@ -29,6 +29,10 @@ class Backend:
     name: str = "abstract"
     xp: Any = None
     array_type: type = type(None)
+    # True when arrays live in host memory, so reading a value back (``float(x)``,
+    # ``bool(xp.any(...))``) costs nothing. On a GPU each such read waits for all queued
+    # work: minidl then keeps checks and sums on the device and reads them rarely.
+    host_memory: bool = False
 
     def is_array(self, obj: Any) -> bool:
         """True when ``obj`` is an array that lives on this backend."""

@@ -17,6 +17,7 @@ class NumpyBackend(Backend):
     name = "numpy"
     xp = np
     array_type = np.ndarray
+    host_memory = True
 
     def is_array(self, obj):
         # Exact types, so that another backend may use an ndarray subclass as its array

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import warnings
 from typing import Any
 
@@ -161,6 +162,10 @@ class Communicator:
         sys.stdout.flush()
         sys.stderr.write(f"\n{message}\n")
         sys.stderr.flush()
+        # mpiexec forwards each rank's output through a pipe; the abort tears the job down
+        # at once and may drop what is still in that pipe (seen in a loaded test run): give
+        # the forwarder a moment to pass the message on.
+        time.sleep(0.2)
         self.mpi_comm.Abort(1)
 
     def __repr__(self) -> str:

@@ -12,8 +12,9 @@ there. ``StrictDeviceBackend`` runs them on the CPU and refuses what CuPy refuse
 * ``xp`` offers only the names CuPy has (``cupy_api.json``, a snapshot of CuPy's public
   API made by ``tools/snapshot_cupy_api.py``), and refuses keywords CuPy's function lacks;
 * its generator's ``bit_generator.state`` is a method, as CuPy's is;
-* every implicit device-to-host sync (``.item()``, ``bool()``, ``float()``, ``int()``) is
-  counted, with where it happened (``syncs``, ``sync_report()``).
+* every device-to-host sync, implicit (``.item()``, ``bool()``, ``float()``, ``int()``)
+  or explicit (``get()``, ``backend.to_host``), is counted with where it happened
+  (``syncs``, ``sync_report()``).
 
 Register it as any backend: ``mdl.backend.register("strict", StrictDeviceBackend)``; the
 test suite does this for ``MINIDL_TEST_BACKENDS=numpy,strict``.
@@ -61,13 +62,38 @@ def unwrap(value: Any, where: str) -> Any:
     return value
 
 
-def _index(index: Any) -> Any:
-    """An index for a device array: CuPy uploads host index arrays itself, so they pass."""
-    if isinstance(index, StrictArray):
-        return index._array
-    if isinstance(index, tuple):
-        return tuple(item._array if isinstance(item, StrictArray) else item for item in index)
+def _index(index: Any, shape: tuple[int, ...]) -> Any:
+    """An index for a device array of ``shape``, as CuPy reads it.
+
+    CuPy uploads host index arrays itself, so they pass; and it does not raise on an
+    out-of-range integer array index but wraps it around (``i mod size``), so index 12
+    on an axis of 10 reads element 2. NumPy raises, so that is done here.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(item._array if isinstance(item, StrictArray) else item for item in items)
+    if not any(item is None or item is Ellipsis for item in items):  # item k indexes axis k
+        items = (
+            tuple(_wrap_around(item, size) for item, size in zip(items, shape))
+            + items[len(shape) :]
+        )
+    return items if isinstance(index, tuple) else items[0]
+
+
+def _wrap_around(index: Any, size: int) -> Any:
+    """An integer index array taken modulo ``size`` (CuPy's wrap mode); others as they are."""
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and size:
+        return index % size
     return index
+
+
+def _wrapped_take(name: str, args: tuple, kwargs: dict) -> tuple:
+    """``take_along_axis``'s arguments with its indices wrapped around, as CuPy reads them."""
+    if name != "take_along_axis":
+        return args
+    array, indices, axis = (*args, kwargs.get("axis"))[:3]
+    if axis is None:
+        return args
+    return (array, _wrap_around(indices, array.shape[axis]), *args[2:])
 
 
 def wrap(value: Any, c_order: bool = False) -> Any:
@@ -86,7 +112,11 @@ def wrap(value: Any, c_order: bool = False) -> Any:
 
 
 class SyncCounter:
-    """Counts implicit device-to-host syncs and remembers where they came from."""
+    """Counts device-to-host syncs and remembers where they came from.
+
+    Implicit ones (``.item()``, ``bool()``, ``float()``, ``int()``) and explicit copies
+    (``get()``, which ``backend.to_host`` uses): each waits for the device's queued work.
+    """
 
     def __init__(self) -> None:
         self.count = 0
@@ -104,7 +134,7 @@ class SyncCounter:
         self.sites.clear()
 
     def report(self) -> str:
-        lines = [f"{self.count} implicit host syncs"]
+        lines = [f"{self.count} device-to-host syncs"]
         lines += [f"  {n:6d}  {site}" for site, n in self.sites.most_common()]
         return "\n".join(lines)
 
@@ -131,6 +161,8 @@ class StrictArray:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         where = f"numpy.{ufunc.__name__}"
         inputs = unwrap(inputs, where)
+        if method == "at":  # ufunc.at(target, indices, ...): CuPy wraps bad indices around
+            inputs = (inputs[0], _index(inputs[1], inputs[0].shape), *inputs[2:])
         out = kwargs.get("out")
         if out is not None:
             kwargs["out"] = tuple(unwrap(item, where) for item in out)
@@ -146,7 +178,8 @@ class StrictArray:
                 f"CuPy has no {name}(); minidl must not call numpy.{name} on device arrays"
             )
         where = f"numpy.{name}"
-        return wrap(func(*unwrap(args, where), **unwrap(kwargs, where)))
+        args, kwargs = unwrap(args, where), unwrap(kwargs, where)
+        return wrap(func(*_wrapped_take(name, args, kwargs), **kwargs))
 
     # --- host syncs, counted ------------------------------------------------------------
     def item(self):
@@ -170,7 +203,8 @@ class StrictArray:
         return self._array.__index__()
 
     def get(self) -> np.ndarray:
-        """An explicit copy to the host (CuPy's ``ndarray.get``)."""
+        """An explicit copy to the host (CuPy's ``ndarray.get``): a sync too, counted."""
+        SYNCS.record("get()")
         return self._array.copy()
 
     def tolist(self):
@@ -199,10 +233,10 @@ class StrictArray:
         return f"strict_device_array({self._array!r})"
 
     def __getitem__(self, index):
-        return wrap(self._array[_index(index)])
+        return wrap(self._array[_index(index, self.shape)])
 
     def __setitem__(self, index, value) -> None:
-        self._array[_index(index)] = unwrap(value, "item assignment")
+        self._array[_index(index, self.shape)] = unwrap(value, "item assignment")
 
     def __getattr__(self, name: str):
         if name not in API["ndarray"]:
@@ -313,7 +347,8 @@ def _device_function(name: str, function):
             if unknown:
                 raise TypeError(f"cupy.{name}() has no keyword {unknown[0]!r} (it takes {allowed})")
         where = f"xp.{name}"
-        return wrap(function(*unwrap(args, where), **unwrap(kwargs, where)))
+        args, kwargs = unwrap(args, where), unwrap(kwargs, where)
+        return wrap(function(*_wrapped_take(name, args, kwargs), **kwargs))
 
     return device_function
 
