@@ -182,7 +182,9 @@ def fit(
       (a warm-up usually is); checkpoints save its state and ``resume`` restores it.
     - ``stop_on_nonfinite_loss``: a NaN or infinite loss stops training with a
       FloatingPointError naming the epoch and batch, before that batch changes the
-      weights; pass False to train on regardless.
+      weights; pass False to train on regardless. On a GPU the losses stay on the
+      device and are read once per epoch (a read per batch would stall it), so there
+      the error comes at the end of the epoch, after its steps (docs/backends.md).
 
     A failed ``resume`` changes nothing: the checkpoint's kind, keys and optimizer type
     are checked first, and what only loading can check (shapes, values) is loaded all or
