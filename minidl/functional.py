@@ -13,6 +13,7 @@ the rows of docs/formulas.md.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,7 @@ def _ids_on(ids: Tensor, raw: bool, like: Tensor) -> Tensor:
     return ids.to(like.backend) if raw else ids
 
 
-def _check_ids(ids: Tensor, limit: int, error: Any) -> Any:
+def _check_ids(ids: Tensor, limit: int, error: Callable[[int, int], Exception]) -> Any:
     """Check that every id is in [0, limit).
 
     On the host: raise ``error(smallest, largest)`` if not, and return None. On a device:
@@ -564,7 +565,7 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
             f"{logits.shape}"
         )
     raw = not isinstance(target, Tensor)
-    target = _ids_tensor(target) if raw else target
+    target = _ids_tensor(target)
     if target.ndim == 1:
         if target.dtype.kind not in "iu":
             raise TypeError(

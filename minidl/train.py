@@ -373,6 +373,7 @@ class _BatchLosses:
         self.read: list[float] = []  # the losses read so far, in batch order
         self.unread: list[Any] = []  # 0-d device arrays, after the read ones
         self.sizes: list[int] = []  # samples per batch
+        self.read_total = 0.0  # Σ loss·batch_size over the read losses, in batch order
         self.last_read = time.monotonic()
 
     def add(self, loss: Tensor, batch_size: int) -> float | None:
@@ -380,10 +381,15 @@ class _BatchLosses:
         self.sizes.append(batch_size)
         if loss.backend.host_memory:
             value = loss.item()
-            self.read.append(value)
+            self._count_read([value])
             return value
         self.unread.append(loss.data)
         return None
+
+    def _count_read(self, values: list[float]) -> None:
+        for value in values:
+            self.read_total += value * self.sizes[len(self.read)]
+            self.read.append(value)
 
     def worth_reading(self) -> bool:
         """Whether a progress display may read the running loss now."""
@@ -393,14 +399,15 @@ class _BatchLosses:
         """Every batch's loss as a float: one read of the device for all unread ones."""
         if self.unread:
             backend = backend_of(self.unread[0])
-            self.read += backend.to_host(backend.xp.stack(self.unread)).tolist()
+            self._count_read(backend.to_host(backend.xp.stack(self.unread)).tolist())
             self.unread.clear()
             self.last_read = time.monotonic()
         return self.read
 
     def total(self) -> float:
         """Σ_batches loss·batch_size (a batch's loss is a mean over its samples)."""
-        return sum(value * size for value, size in zip(self.values(), self.sizes))
+        self.values()
+        return self.read_total
 
     def mean(self) -> float:
         """The mean loss per sample so far."""
